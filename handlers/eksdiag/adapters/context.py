@@ -1,0 +1,46 @@
+"""Building a :class:`~eksdiag.tools.base.ToolContext` for AWS (Lambda) or for a local folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from eksdiag.tools.base import ClientFactory, Settings, ToolContext, _utcnow
+
+
+def aws_context(
+    env: Mapping[str, str] | None = None,
+    client_factory: ClientFactory | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> ToolContext:
+    """Settings from ``env`` (default ``os.environ``), S3 store and DynamoDB job store. No client is
+    created until a tool first needs it; ``client_factory`` lets tests hand in moto-backed clients."""
+    from eksdiag.adapters.dynamodb_jobs import DynamoJobStore
+    from eksdiag.adapters.s3_store import S3BundleStore
+
+    settings = Settings.from_env(os.environ if env is None else env)
+    holder: list[ToolContext] = []
+    store = S3BundleStore(settings.bucket, settings.kms_key_arn, lambda: holder[0].aws("s3"))
+    jobs = DynamoJobStore(settings.table, lambda: holder[0].aws("dynamodb"), lambda: holder[0].now())
+    ctx = ToolContext(settings=settings, store=store, jobs=jobs, client_factory=client_factory, clock=clock)
+    holder.append(ctx)
+    return ctx
+
+
+def local_context(
+    root: str | os.PathLike[str],
+    clock: Callable[[], datetime] = _utcnow,
+    settings: Settings | None = None,
+) -> ToolContext:
+    """Bundles, indexes and jobs under ``<root>/.eksdiag``; tools needing AWS answer ``Upstream``."""
+    from eksdiag.adapters.local_jobs import LocalJobStore
+    from eksdiag.adapters.local_store import LocalBundleStore
+
+    return ToolContext(
+        settings=settings or Settings(),
+        store=LocalBundleStore(root),
+        jobs=LocalJobStore(root),
+        clock=clock,
+        local=True,
+    )

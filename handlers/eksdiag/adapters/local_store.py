@@ -1,0 +1,104 @@
+"""BundleStore on a local folder (``eksdiag serve --bundles DIR``): same layout as the S3 bucket.
+
+Everything lives under ``<root>/.eksdiag/`` so the bundle archives in ``<root>`` stay untouched.
+Presigned URLs become ``file://`` URIs of the extracted file (there is no one to sign for).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from eksdiag.adapters import file_key, index_key, upload_key
+from eksdiag.tools.base import ToolError
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (readers never see half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+class LocalFileSink:
+    def __init__(self, store: LocalBundleStore, bundle_id: str) -> None:
+        self._store = store
+        self._bundle_id = bundle_id
+
+    def open(self, path: str) -> BinaryIO:
+        target = self._store.key_path(file_key(self._bundle_id, path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target.open("wb")
+
+
+class LocalBundleStore:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.state = self.root / ".eksdiag"
+
+    def key_path(self, key: str) -> Path:
+        """The file behind an object key; refuses keys that would leave the state folder."""
+        path = (self.state / key).resolve()
+        if not path.is_relative_to(self.state):
+            raise ToolError("InvalidArgument", f"key {key[:80]!r} leaves the bundle store")
+        return path
+
+    def upload_key(self, instance_id: str, bundle_id: str) -> str:
+        return upload_key(instance_id, bundle_id)
+
+    def file_key(self, bundle_id: str, path: str) -> str:
+        return file_key(bundle_id, path)
+
+    def presign_put(self, key: str, expires_seconds: int) -> str:
+        raise ToolError("Upstream", "uploads need AWS; locally, put bundle archives in the --bundles folder")
+
+    def presign_get(self, key: str, expires_seconds: int) -> str:
+        return self.key_path(key).as_uri()
+
+    def load_index(self, bundle_id: str) -> dict[str, Any] | None:
+        path = self.key_path(index_key(bundle_id))
+        try:
+            data: dict[str, Any] = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        return data
+
+    def save_index(self, bundle_id: str, index: dict[str, Any]) -> None:
+        payload = json.dumps(index, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        atomic_write(self.key_path(index_key(bundle_id)), payload)
+
+    def file_size(self, bundle_id: str, path: str) -> int | None:
+        target = self.key_path(file_key(bundle_id, path))
+        return target.stat().st_size if target.is_file() else None
+
+    def _open(self, bundle_id: str, path: str) -> BinaryIO:
+        try:
+            return self.key_path(file_key(bundle_id, path)).open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise ToolError("NotFound", f"file {path} is not in bundle {bundle_id}") from None
+
+    def read_range(self, bundle_id: str, path: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        with self._open(bundle_id, path) as handle:
+            handle.seek(start)
+            return handle.read(end - start)
+
+    def iter_chunks(self, bundle_id: str, path: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        with self._open(bundle_id, path) as handle:
+            while block := handle.read(chunk):
+                yield block
+
+    def file_sink(self, bundle_id: str) -> LocalFileSink:
+        return LocalFileSink(self, bundle_id)
+
+    def get_text(self, key: str, max_bytes: int) -> str:
+        try:
+            with self.key_path(key).open("rb") as handle:
+                return handle.read(max_bytes).decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            raise ToolError("NotFound", f"object {key} does not exist") from None

@@ -1,0 +1,197 @@
+"""BundleStore on S3 (Lambda): uploads, indexes and extracted files in one SSE-KMS bucket."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from botocore.exceptions import ClientError
+
+from eksdiag.adapters import file_key, index_key, safe_member_path, upload_key
+from eksdiag.tools.base import MAX_PRESIGN_GET_SECONDS, ToolError
+
+#: Member files up to this size stay in memory before the upload; bigger ones spill to /tmp.
+SPOOL_BYTES = 8 << 20
+_MISSING = ("404", "NoSuchKey", "NotFound")
+
+
+def _is_missing(err: ClientError) -> bool:
+    return str(err.response.get("Error", {}).get("Code")) in _MISSING
+
+
+class _S3Writer:
+    """A writable binary file that uploads itself (multipart when large) on close."""
+
+    def __init__(self, store: S3BundleStore, key: str) -> None:
+        self._store = store
+        self._key = key
+        self._buffer = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed in close()
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        return self._buffer.write(data)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._buffer.seek(0)
+            self._store.client.upload_fileobj(
+                self._buffer, self._store.bucket, self._key, ExtraArgs=self._store.sse()
+            )
+        finally:
+            self._buffer.close()
+
+    def __enter__(self) -> _S3Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class S3FileSink:
+    """The indexer's sink: ``open(path)`` returns a writer for ``bundles/<bid>/files/<path>``."""
+
+    def __init__(self, store: S3BundleStore, bundle_id: str) -> None:
+        self._store = store
+        self._bundle_id = bundle_id
+
+    def open(self, path: str) -> BinaryIO:
+        return _S3Writer(self._store, file_key(self._bundle_id, path))  # type: ignore[return-value]
+
+
+class S3BundleStore:
+    """All keys are built here from validated ids; no tool ever passes a raw key from its arguments."""
+
+    def __init__(self, bucket: str, kms_key_arn: str, client: Callable[[], Any]) -> None:
+        """``client`` returns the S3 client to use (called per operation; the context caches it)."""
+        if not bucket:
+            raise ValueError("S3BundleStore needs a bucket name (BUCKET_NAME)")
+        self.bucket = bucket
+        self.kms_key_arn = kms_key_arn
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client()
+
+    def sse(self) -> dict[str, str]:
+        if self.kms_key_arn:
+            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_arn}
+        return {}
+
+    # keys
+    def upload_key(self, instance_id: str, bundle_id: str) -> str:
+        return upload_key(instance_id, bundle_id)
+
+    def file_key(self, bundle_id: str, path: str) -> str:
+        return file_key(bundle_id, path)
+
+    # presigning
+    def presign_put(self, key: str, expires_seconds: int) -> str:
+        """A PUT URL for exactly ``key``; the SSE-KMS headers are signed, so the uploader must send them:
+        ``x-amz-server-side-encryption: aws:kms`` and ``x-amz-server-side-encryption-aws-kms-key-id``."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key, **self.sse()}
+        return str(
+            self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=int(expires_seconds))
+        )
+
+    def presign_get(self, key: str, expires_seconds: int) -> str:
+        seconds = max(1, min(int(expires_seconds), MAX_PRESIGN_GET_SECONDS))
+        return str(
+            self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
+            )
+        )
+
+    # index
+    def load_index(self, bundle_id: str) -> dict[str, Any] | None:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=index_key(bundle_id))["Body"]
+        except ClientError as err:
+            if _is_missing(err):
+                return None
+            raise
+        with body:
+            data: dict[str, Any] = json.loads(body.read())
+        return data
+
+    def save_index(self, bundle_id: str, index: dict[str, Any]) -> None:
+        payload = json.dumps(index, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=index_key(bundle_id),
+            Body=payload,
+            ContentType="application/json",
+            **self.sse(),
+        )
+
+    # files
+    def file_size(self, bundle_id: str, path: str) -> int | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=file_key(bundle_id, path))
+        except ClientError as err:
+            if _is_missing(err):
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def read_range(self, bundle_id: str, path: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of a bundle file (end exclusive, clipped to the file)."""
+        if end <= start:
+            return b""
+        try:
+            obj = self.client.get_object(
+                Bucket=self.bucket, Key=file_key(bundle_id, path), Range=f"bytes={start}-{end - 1}"
+            )
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code"))
+            if code == "InvalidRange":
+                return b""
+            if _is_missing(err):
+                raise ToolError(
+                    "NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}"
+                ) from None
+            raise
+        with obj["Body"] as body:
+            data: bytes = body.read()
+        return data
+
+    def iter_chunks(self, bundle_id: str, path: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        try:
+            obj = self.client.get_object(Bucket=self.bucket, Key=file_key(bundle_id, path))
+        except ClientError as err:
+            if _is_missing(err):
+                raise ToolError(
+                    "NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}"
+                ) from None
+            raise
+        with obj["Body"] as body:
+            yield from body.iter_chunks(chunk_size=chunk)
+
+    def file_sink(self, bundle_id: str) -> S3FileSink:
+        return S3FileSink(self, bundle_id)
+
+    def get_text(self, key: str, max_bytes: int) -> str:
+        """The first ``max_bytes`` of an object as text (invalid UTF-8 replaced)."""
+        try:
+            obj = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(0, max_bytes - 1)}"
+            )
+        except ClientError as err:
+            if _is_missing(err):
+                raise ToolError("NotFound", f"object {key} does not exist") from None
+            if str(err.response.get("Error", {}).get("Code")) == "InvalidRange":
+                return ""
+            raise
+        with obj["Body"] as body:
+            data: bytes = body.read(max_bytes)
+        return data.decode("utf-8", errors="replace")
+
+    # the indexer reads uploads as a stream
+    def open_upload(self, key: str) -> Any:
+        """The streaming body of an uploaded archive (``uploads/...``)."""
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]

@@ -1,0 +1,1 @@
+"""The analysis engine: a pure library (no AWS imports, no I/O beyond the streams it is handed)."""

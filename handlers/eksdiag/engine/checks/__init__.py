@@ -1,0 +1,9 @@
+"""Artifact rules: catalogue rows whose ``check`` runs over the parsed artifacts of a bundle."""
+
+from __future__ import annotations
+
+from eksdiag.engine.checks.network import NETWORK_RULES
+from eksdiag.engine.checks.system import SYSTEM_RULES
+from eksdiag.engine.model import Rule
+
+ARTIFACT_RULES: tuple[Rule, ...] = NETWORK_RULES + SYSTEM_RULES

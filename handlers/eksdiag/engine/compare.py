@@ -1,0 +1,238 @@
+"""Compare an unhealthy node's bundle with a healthy baseline, dimension by dimension."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eksdiag.engine.indexer import BundleIndex
+
+Artifacts = Mapping[str, Mapping[str, Any]]
+
+FILTER_LISTINGS = ("networking/iptables-filter.txt", "networking/iptables.txt")
+NAT_LISTING = "networking/iptables-nat.txt"
+SAVE_FILES = ("networking/iptables-save-counters.txt", "networking/iptables-save.txt")
+ROUTES = "networking/iproute.txt"
+CONNTRACK = "networking/conntrack.txt"
+SYSCTL = "sysctls/sysctl_all.txt"
+DF = "storage/mounts.txt"
+INODES = "storage/inodes.txt"
+BUILTIN_CHAINS = ("INPUT", "FORWARD", "OUTPUT")
+BLOCKING_TARGETS = ("DROP", "REJECT")
+PSEUDO_FILESYSTEMS = ("tmpfs", "devtmpfs", "shm", "overlay", "none", "efivarfs")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The value of one dimension in one bundle, and the files it came from."""
+
+    value: float | int | list[str] | None
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    description: str
+    measure: Callable[[BundleIndex], Measure]
+
+
+def _first_present(artifacts: Artifacts, paths: Iterable[str]) -> str | None:
+    return next((p for p in paths if p in artifacts), None)
+
+
+def _filter_listing(idx: BundleIndex) -> tuple[str | None, Mapping[str, Any]]:
+    path = _first_present(idx.artifacts, FILTER_LISTINGS)
+    return path, (idx.artifacts[path] if path else {})
+
+
+def _rule_text(chain: str, rule: Mapping[str, Any]) -> str:
+    parts = [chain, str(rule.get("target")), str(rule.get("prot", "all")),
+             f"{rule.get('source', '0.0.0.0/0')} -> {rule.get('destination', '0.0.0.0/0')}"]
+    match = rule.get("match") or ""
+    if match:
+        parts.append(str(match))
+    return " ".join(parts)
+
+
+def blocking_rules(idx: BundleIndex) -> Measure:
+    """DROP/REJECT rules placed directly in the built-in filter chains."""
+    path, listing = _filter_listing(idx)
+    if path:
+        chains = listing.get("chains", {})
+        rules = [
+            _rule_text(chain, rule)
+            for chain in BUILTIN_CHAINS
+            for rule in chains.get(chain, {}).get("rules", [])
+            if rule.get("target") in BLOCKING_TARGETS
+        ]
+        return Measure(sorted(rules), (path,))
+    save_path = _first_present(idx.artifacts, SAVE_FILES)
+    if not save_path:
+        return Measure(None, ())
+    chains = idx.artifacts[save_path].get("tables", {}).get("filter", {}).get("chains", {})
+    rules = [
+        _rule_text(chain, rule)
+        for chain in BUILTIN_CHAINS
+        for rule in chains.get(chain, {}).get("rules", [])
+        if rule.get("target") in BLOCKING_TARGETS
+    ]
+    return Measure(sorted(rules), (save_path,))
+
+
+def iptables_rule_count(idx: BundleIndex) -> Measure:
+    files = [p for p in (*FILTER_LISTINGS[:1], NAT_LISTING) if p in idx.artifacts]
+    if not files:
+        return Measure(None, ())
+    total = sum(
+        len(chain.get("rules", []))
+        for p in files
+        for chain in idx.artifacts[p].get("chains", {}).values()
+    )
+    return Measure(total, tuple(files))
+
+
+def forward_drop_packets(idx: BundleIndex) -> Measure:
+    """Packets counted by blocking rules in FORWARD, plus the policy counter when it drops."""
+    path, listing = _filter_listing(idx)
+    if not path:
+        return Measure(None, ())
+    forward = listing.get("chains", {}).get("FORWARD", {})
+    total = sum(int(r.get("pkts") or 0) for r in forward.get("rules", []) if r.get("target") in BLOCKING_TARGETS)
+    if forward.get("policy") in BLOCKING_TARGETS:
+        total += int(forward.get("policy_packets") or 0)
+    return Measure(total, (path,))
+
+
+def forward_packets(idx: BundleIndex) -> Measure:
+    path, listing = _filter_listing(idx)
+    if not path:
+        return Measure(None, ())
+    forward = listing.get("chains", {}).get("FORWARD", {})
+    total = sum(int(r.get("pkts") or 0) for r in forward.get("rules", []))
+    return Measure(total + int(forward.get("policy_packets") or 0), (path,))
+
+
+def unroutable_routes(idx: BundleIndex) -> Measure:
+    routes = idx.artifacts.get(ROUTES)
+    if routes is None:
+        return Measure(None, ())
+    found = sorted(
+        f"{r['type']} {r['dst']} table {r.get('table') or 'main'}"
+        for r in routes.get("routes", [])
+        if r.get("type") in ("blackhole", "unreachable", "prohibit")
+    )
+    return Measure(found, (ROUTES,))
+
+
+def route_count(idx: BundleIndex) -> Measure:
+    routes = idx.artifacts.get(ROUTES)
+    if routes is None:
+        return Measure(None, ())
+    return Measure(int(routes.get("route_count", len(routes.get("routes", [])))), (ROUTES,))
+
+
+def conntrack_entries(idx: BundleIndex) -> Measure:
+    values = idx.artifacts.get(SYSCTL, {}).get("values", {})
+    count = values.get("net.netfilter.nf_conntrack_count")
+    if count is not None and str(count).isdigit():
+        return Measure(int(count), (SYSCTL,))
+    listing = idx.artifacts.get(CONNTRACK)
+    if listing is None:
+        return Measure(None, ())
+    value = listing.get("count") if listing.get("count") is not None else listing.get("entries")
+    return Measure(value, (CONNTRACK,))
+
+
+def conntrack_insert_failed(idx: BundleIndex) -> Measure:
+    listing = idx.artifacts.get(CONNTRACK)
+    totals = (listing or {}).get("stats", {}).get("totals")
+    if not totals:
+        return Measure(None, ())
+    return Measure(int(totals.get("insert_failed", 0)), (CONNTRACK,))
+
+
+def rule_count(*rule_ids: str) -> Callable[[BundleIndex], Measure]:
+    def measure(idx: BundleIndex) -> Measure:
+        findings = [f for f in idx.findings if f.rule in rule_ids]
+        return Measure(sum(f.count for f in findings), tuple(sorted({f.file for f in findings})))
+
+    return measure
+
+
+def max_use_pct(path: str, field: str) -> Callable[[BundleIndex], Measure]:
+    def measure(idx: BundleIndex) -> Measure:
+        table = idx.artifacts.get(path)
+        if table is None:
+            return Measure(None, ())
+        values = [
+            int(fs[field])
+            for fs in table.get("filesystems", [])
+            if isinstance(fs.get(field), int) and fs.get("filesystem") not in PSEUDO_FILESYSTEMS
+            and not str(fs.get("mounted_on", "")).startswith("/boot")
+        ]
+        return Measure(max(values) if values else None, (path,))
+
+    return measure
+
+
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension("routes.unroutable", "blackhole, unreachable and prohibit routes", unroutable_routes),
+    Dimension("routes.count", "routes in all tables", route_count),
+    Dimension("iptables.blocking_rules", "DROP/REJECT rules directly in INPUT, FORWARD, OUTPUT", blocking_rules),
+    Dimension("iptables.rule_count", "rules in the filter and nat tables", iptables_rule_count),
+    Dimension("iptables.forward_drop_packets", "packets dropped in the FORWARD chain", forward_drop_packets),
+    Dimension("iptables.forward_packets", "packets counted in the FORWARD chain", forward_packets),
+    Dimension("conntrack.entries", "conntrack entries (nf_conntrack_count)", conntrack_entries),
+    Dimension("conntrack.insert_failed", "conntrack insert failures, all CPUs", conntrack_insert_failed),
+    Dimension("kubelet.apiserver_errors", "kubelet API-server timeouts and node status failures",
+              rule_count("kubelet.apiserver-timeout", "kubelet.node-status-update-failed")),
+    Dimension("ipamd.errors", "ipamd error-level log lines", rule_count("vpc-cni.ipamd-error")),
+    Dimension("memory.oom_kills", "OOM kills (cgroup and global)", rule_count("kernel.oom.cgroup", "kernel.oom.global")),
+    Dimension("disk.max_use_pct", "highest disk use% of a real filesystem", max_use_pct(DF, "use_pct")),
+    Dimension("inodes.max_use_pct", "highest inode use% of a real filesystem", max_use_pct(INODES, "iuse_pct")),
+)
+
+
+def _ratio(bundle: Any, baseline: Any) -> float | None:
+    if isinstance(bundle, bool) or isinstance(baseline, bool):
+        return None
+    if isinstance(bundle, (int, float)) and isinstance(baseline, (int, float)) and baseline:
+        return round(bundle / baseline, 3)
+    return None
+
+
+def compare_dimension(dimension: Dimension, idx: BundleIndex, baseline: BundleIndex) -> dict[str, Any]:
+    mine, theirs = dimension.measure(idx), dimension.measure(baseline)
+    entry: dict[str, Any] = {
+        "name": dimension.name,
+        "description": dimension.description,
+        "bundle": mine.value,
+        "baseline": theirs.value,
+        "ratio": _ratio(mine.value, theirs.value),
+        "differs": mine.value != theirs.value,
+        "files": sorted(set(mine.files) | set(theirs.files)),
+    }
+    if isinstance(mine.value, list) or isinstance(theirs.value, list):
+        a, b = set(mine.value or []), set(theirs.value or [])
+        entry["only_in_bundle"] = sorted(a - b)
+        entry["only_in_baseline"] = sorted(b - a)
+        entry["differs"] = a != b
+    return entry
+
+
+def compare(idx: BundleIndex, baseline: BundleIndex) -> dict[str, Any]:
+    """Every dimension side by side, and the rules found on one node only."""
+    mine = {f.rule for f in idx.findings}
+    theirs = {f.rule for f in baseline.findings}
+    return {
+        "bundle": idx.bundle["id"],
+        "baseline": baseline.bundle["id"],
+        "dimensions": [compare_dimension(d, idx, baseline) for d in DIMENSIONS],
+        "rules": {
+            "only_in_bundle": sorted(mine - theirs),
+            "only_in_baseline": sorted(theirs - mine),
+            "common": sorted(mine & theirs),
+        },
+    }

@@ -1,0 +1,431 @@
+"""Index a bundle in one streaming pass: every line of every file, into findings with stable ids.
+
+``index_bundle`` walks the members (reader), routes each to its artifact parser (parsers) and to
+the line rules that apply to it (scanner), optionally tees the bytes to a sink (extraction), then
+runs the artifact rules (checks) and aggregates everything into one finding per (rule, file).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import re
+import tarfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Protocol
+
+from eksdiag.engine.model import Evidence, Finding, Hit, Rule, Severity
+from eksdiag.engine.parsers import spec_for
+from eksdiag.engine.parsers.logline import collection_time_from_name, line_timestamp
+from eksdiag.engine.reader import BundleError, Limits, LimitExceeded, Member, WalkReport, walk_bundle
+from eksdiag.engine.rules import CATALOGUE
+from eksdiag.engine.scanner import (
+    BINARY_PROBE_BYTES,
+    BlockReader,
+    FileScanner,
+    Occurrences,
+    compile_rules,
+    decode_line,
+    rules_for_path,
+)
+
+INDEX_SCHEMA = "eksdiag.index/1"
+MAX_EVIDENCE = 5
+_STREAM_ERRORS = (LimitExceeded, tarfile.ReadError, EOFError, zlib.error, OSError)
+_BUNDLE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+__all__ = ["BundleError", "BundleIndex", "Limits", "MemberSink", "bundle_id_from_name", "index_bundle"]
+
+
+class MemberSink(Protocol):
+    """Where extracted member files go (a local folder, S3 multipart uploads)."""
+
+    def open(self, path: str) -> IO[bytes]: ...
+
+
+@dataclass
+class BundleIndex:
+    bundle: dict[str, Any]
+    findings: list[Finding]
+    files: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rule_counts: dict[str, int] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": INDEX_SCHEMA,
+            "bundle": self.bundle,
+            "findings": [f.to_dict() for f in self.findings],
+            "files": self.files,
+            "skipped": self.skipped,
+            "artifacts": self.artifacts,
+            "rule_counts": self.rule_counts,
+            "events": self.events,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BundleIndex:
+        if data.get("schema") != INDEX_SCHEMA:
+            raise ValueError(f"not an eksdiag index (schema {data.get('schema')!r})")
+        return cls(
+            bundle=dict(data["bundle"]),
+            findings=[Finding.from_dict(f) for f in data["findings"]],
+            files=list(data.get("files", [])),
+            skipped=list(data.get("skipped", [])),
+            artifacts=dict(data.get("artifacts", {})),
+            rule_counts=dict(data.get("rule_counts", {})),
+            events=list(data.get("events", [])),
+        )
+
+    def finding(self, finding_id: str) -> Finding | None:
+        return next((f for f in self.findings if f.id == finding_id), None)
+
+
+def bundle_id_from_name(name: str) -> str:
+    """A safe, stable bundle id from an archive or folder name."""
+    stem = name
+    for suffix in (".tar.gz", ".tgz", ".tar"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    safe = _BUNDLE_ID_UNSAFE.sub("-", stem).strip("-.") or "bundle"
+    return safe[:96]
+
+
+def finding_id(bundle_id: str, rule: str, file: str) -> str:
+    digest = hashlib.sha256(f"{bundle_id}\x00{rule}\x00{file}".encode()).hexdigest()
+    return "F-" + digest[:16]
+
+
+def index_bundle(
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    bundle_id: str | None = None,
+    name: str | None = None,
+    limits: Limits | None = None,
+    sink: MemberSink | None = None,
+    collected_at: datetime | None = None,
+) -> BundleIndex:
+    """Index one bundle (a ``.tar.gz``/``.tgz`` path or stream, or an extracted directory).
+
+    Raises BundleError when the input is not a bundle at all; every other problem (truncation,
+    limits, unsafe members, unreadable files) is reported in the index and what was read is kept.
+    """
+    limits = limits or Limits()
+    if name is None:
+        name = Path(os.fspath(source)).name if isinstance(source, (str, os.PathLike)) else "bundle"
+    bundle_id = bundle_id or bundle_id_from_name(name)
+    run = _IndexRun(limits, sink)
+    for member in walk_bundle(source, limits, run.report):
+        try:
+            run.index_member(member)
+        except _STREAM_ERRORS as exc:
+            run.report.complete = False
+            run.report.problems.append(f"{member.path}: archive stream ended: {_reason(exc)}")
+            break
+    return run.finish(bundle_id, name, collected_at)
+
+
+class _IndexRun:
+    """State of one indexing pass."""
+
+    def __init__(self, limits: Limits, sink: MemberSink | None) -> None:
+        self.limits = limits
+        self.sink = sink
+        self.report = WalkReport()
+        self.occurrences: list[Occurrences] = []
+        self.artifacts: dict[str, dict[str, Any]] = {}
+        self.files: list[dict[str, Any]] = []
+        self.paths: set[str] = set()
+
+    def index_member(self, member: Member) -> None:
+        raw: IO[bytes] = member.stream
+        writer = self.sink.open(member.path) if self.sink else None
+        try:
+            if writer is not None:
+                raw = _Tee(raw, writer)
+            entry = self._scan(member.path, raw)
+            if writer is not None:
+                _drain(raw)
+        finally:
+            if writer is not None:
+                writer.close()
+        entry["size"] = member.size
+        self.files.append(entry)
+        self.paths.add(member.path)
+
+    def _scan(self, path: str, raw: IO[bytes]) -> dict[str, Any]:
+        entry: dict[str, Any] = {"path": path, "size": 0, "lines": 0, "binary": False}
+        text: IO[bytes] = raw
+        if path.endswith(".gz"):
+            text = _BoundedGzip(raw, self.limits.max_nested_gzip_bytes)
+        probe = _Probe(text)
+        try:
+            if probe.is_binary():
+                entry["binary"] = True
+                return entry
+            reader = BlockReader(probe, self.limits.chunk_bytes, self.limits.max_line_bytes)
+            rules = rules_for_path(path, CATALOGUE)
+            scanner = FileScanner(path, compile_rules(rules) if rules else None, self.occurrences.append)
+            blocks = _scanned(reader, scanner)
+            spec = spec_for(path)
+            if spec is not None:
+                self._parse_artifact(path, spec.kind, spec.parse, blocks)
+            for _ in blocks:  # scan whatever the parser did not read
+                pass
+            scanner.finish()
+            entry["lines"] = reader.lines
+            if reader.long_lines:
+                entry["long_lines"] = reader.long_lines
+        except (LimitExceeded, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            if text is raw:
+                raise
+            self.report.problems.append(f"{path}: nested gzip unreadable: {_reason(exc)}")
+            entry["incomplete"] = True
+        return entry
+
+    def _parse_artifact(self, path: str, kind: str, parse: Any, blocks: Iterator[tuple[bytes, int]]) -> None:
+        try:
+            parsed = parse(_lines(blocks))
+        except (ValueError, KeyError, IndexError, TypeError, UnicodeError) as exc:
+            self.report.problems.append(f"{path}: {kind} parser failed: {_reason(exc)}")
+            return
+        self.artifacts[path] = parsed
+
+    def finish(self, bundle_id: str, name: str, collected_at: datetime | None) -> BundleIndex:
+        reference = collected_at or self._collection_time(name)
+        findings: dict[tuple[str, str], Finding] = {}
+        events: list[dict[str, Any]] = []
+        for occ in self.occurrences:
+            findings[(occ.rule.id, occ.file)] = _finding_from_occurrences(bundle_id, occ, reference)
+            events.extend(_events(occ, reference))
+        for hit, rule in self._artifact_hits():
+            key = (rule.id, hit.file)
+            findings[key] = _merge_hit(findings.get(key), bundle_id, rule, hit)
+        ordered = sorted(findings.values(), key=lambda f: (-f.severity.rank, f.rule, f.file))
+        rule_counts: dict[str, int] = {}
+        for f in ordered:
+            rule_counts[f.rule] = rule_counts.get(f.rule, 0) + f.count
+        events.sort(key=lambda e: (e["time"], e["file"], e["line"]))
+        bundle = {
+            "id": bundle_id,
+            "name": name,
+            **self._identity(),
+            "collected_at": _iso(reference),
+            "variant": self._variant(),
+            "complete": self.report.complete,
+            "problems": self.report.problems,
+            "files": len(self.files),
+            "bytes_compressed": self.report.compressed_bytes,
+            "bytes_uncompressed": self.report.uncompressed_bytes,
+        }
+        return BundleIndex(bundle, ordered, self.files, self.report.skipped, self.artifacts, rule_counts, events)
+
+    def _artifact_hits(self) -> Iterable[tuple[Hit, Rule]]:
+        for rule in CATALOGUE:
+            if rule.check is None:
+                continue
+            try:
+                hits = rule.check(self.artifacts)
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+                self.report.problems.append(f"rule {rule.id} failed: {_reason(exc)}")
+                continue
+            for hit in hits:
+                yield hit, rule
+
+    def _collection_time(self, name: str) -> datetime:
+        from_name = collection_time_from_name(name)
+        if from_name is not None:
+            return from_name
+        if self.report.max_mtime > 0:
+            return datetime.fromtimestamp(self.report.max_mtime, UTC)
+        return datetime.now(UTC)
+
+    def _identity(self) -> dict[str, str | None]:
+        def value(path: str) -> str | None:
+            art = self.artifacts.get(path) or {}
+            return art.get("value") if art.get("valid", True) else None
+
+        return {
+            "instance_id": value("system/instance-id.txt"),
+            "region": value("system/region.txt"),
+            "availability_zone": value("system/availability-zone.txt"),
+        }
+
+    def _variant(self) -> str:
+        if "kubelet/config.json" in self.paths or any(
+            f["path"].startswith("nodeadm/") and f["lines"] > 1 for f in self.files
+        ):
+            return "al2023"
+        if "kubelet/kubelet-config.json" in self.paths or "var_log/messages" in self.paths:
+            return "al2"
+        return "unknown"
+
+
+def _scanned(reader: BlockReader, scanner: FileScanner) -> Iterator[tuple[bytes, int]]:
+    for block, base in reader:
+        scanner.scan_block(block, base)
+        yield block, base
+
+
+def _lines(blocks: Iterator[tuple[bytes, int]]) -> Iterator[tuple[int, str]]:
+    for block, base in blocks:
+        pieces = block.split(b"\n")
+        pieces.pop()  # the block ends with a newline
+        for offset, raw in enumerate(pieces, base + 1):
+            yield offset, raw.decode("utf-8", "replace").rstrip("\r")
+
+
+def _finding_from_occurrences(bundle_id: str, occ: Occurrences, reference: datetime) -> Finding:
+    rule = occ.rule
+    first_line, first_raw = occ.first
+    _, last_raw = occ.last
+    first = line_timestamp(decode_line(first_raw), reference)
+    last = line_timestamp(decode_line(last_raw), reference)
+    return Finding(
+        id=finding_id(bundle_id, rule.id, occ.file),
+        rule=rule.id,
+        severity=rule.severity,
+        category=rule.category,
+        title=rule.title,
+        file=occ.file,
+        line=first_line,
+        count=occ.count,
+        evidence=occ.evidence(),
+        first_seen=_iso(first),
+        last_seen=_iso(last),
+    )
+
+
+def _merge_hit(existing: Finding | None, bundle_id: str, rule: Rule, hit: Hit) -> Finding:
+    severity = hit.severity or rule.severity
+    if existing is None:
+        return Finding(
+            id=finding_id(bundle_id, rule.id, hit.file),
+            rule=rule.id,
+            severity=severity,
+            category=rule.category,
+            title=rule.title,
+            file=hit.file,
+            line=hit.line,
+            count=hit.count,
+            evidence=list(hit.evidence[:MAX_EVIDENCE]),
+            detail=dict(hit.detail),
+        )
+    if severity.rank > existing.severity.rank:
+        existing.severity = severity
+    existing.count += hit.count
+    existing.line = min(existing.line, hit.line)
+    seen = {e.line for e in existing.evidence}
+    extra: list[Evidence] = [e for e in hit.evidence if e.line not in seen]
+    existing.evidence = sorted(existing.evidence + extra, key=lambda e: e.line)[:MAX_EVIDENCE]
+    existing.detail.update(hit.detail)
+    return existing
+
+
+def _events(occ: Occurrences, reference: datetime) -> Iterator[dict[str, Any]]:
+    for lineno, raw in occ.samples():
+        text = decode_line(raw)
+        when = line_timestamp(text, reference)
+        if when is None:
+            continue
+        yield {
+            "time": _iso(when),
+            "rule": occ.rule.id,
+            "severity": occ.rule.severity.value,
+            "category": occ.rule.category,
+            "file": occ.file,
+            "line": lineno,
+            "text": text,
+        }
+
+
+def _iso(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _Tee(io.RawIOBase):
+    """Reads from ``source`` and writes every byte read to ``target``."""
+
+    def __init__(self, source: IO[bytes], target: IO[bytes]) -> None:
+        self._source = source
+        self._target = target
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        if data:
+            self._target.write(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _drain(stream: IO[bytes], chunk: int = 1024**2) -> None:
+    while stream.read(chunk):
+        pass
+
+
+class _Probe(io.RawIOBase):
+    """Peeks at the first bytes of a stream to tell text from binary, then reads through."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self._head = source.read(BINARY_PROBE_BYTES)
+
+    def is_binary(self) -> bool:
+        return b"\x00" in self._head
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            if size < 0:
+                return head + self._source.read()
+            if len(head) < size:
+                head += self._source.read(size - len(head))
+            return head
+        return self._source.read(size)
+
+
+class _BoundedGzip(io.RawIOBase):
+    """Inflates a rotated ``.gz`` log inside the bundle, with a cap on inflated bytes."""
+
+    def __init__(self, raw: IO[bytes], max_bytes: int) -> None:
+        self._inflated = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._left = max_bytes
+        self._max = max_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inflated.read(size if size >= 0 else self._left + 1)
+        self._left -= len(data)
+        if self._left < 0:
+            raise LimitExceeded(f"rotated log inflates to more than {self._max} bytes")
+        return data

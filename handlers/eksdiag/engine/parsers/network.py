@@ -1,0 +1,74 @@
+"""Artifact parsers (network): the routing table from bundle paths to network parsers.
+
+The parsers themselves live in iptables.py, routes.py, conntrack.py and netconf.py; this module
+binds each to its bundle paths (research/bundle.md 2.5, 2.11, 2.12). The iptables table name and
+address family come from the path, so they are bound here with ``functools.partial``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from eksdiag.engine.parsers.base import ArtifactSpec
+from eksdiag.engine.parsers.conntrack import parse_conntrack
+from eksdiag.engine.parsers.iptables import (
+    parse_counter,
+    parse_ipset,
+    parse_iptables_list,
+    parse_iptables_save,
+    parse_ipvsadm,
+    parse_nft_ruleset,
+)
+from eksdiag.engine.parsers.netconf import parse_cni_config, parse_ethtool, parse_resolv_conf, parse_sysctl
+from eksdiag.engine.parsers.routes import parse_ip_route, parse_ip_rule
+
+__all__ = ["NETWORK_SPECS", "parse_counter"]
+
+_TABLES = ("filter", "nat", "mangle", "raw", "security")
+
+
+def _iptables_list_specs() -> tuple[ArtifactSpec, ...]:
+    specs: list[ArtifactSpec] = []
+    for binary, family in (("iptables", "ipv4"), ("ip6tables", "ipv6")):
+        for table in _TABLES:
+            specs.append(
+                ArtifactSpec(
+                    "iptables-list",
+                    (f"networking/{binary}-{table}.txt",),
+                    partial(parse_iptables_list, table=table, family=family),
+                )
+            )
+        specs.append(
+            ArtifactSpec(
+                "iptables-list",
+                (f"networking/{binary}.txt",),
+                partial(parse_iptables_list, table="filter", family=family),
+            )
+        )
+    return tuple(specs)
+
+
+NETWORK_SPECS: tuple[ArtifactSpec, ...] = (
+    *_iptables_list_specs(),
+    ArtifactSpec(
+        "iptables-save",
+        ("networking/iptables-save.txt", "networking/iptables-save-counters.txt"),
+        partial(parse_iptables_save, family="ipv4"),
+    ),
+    ArtifactSpec(
+        "iptables-save",
+        ("networking/ip6tables-save.txt", "networking/ip6tables-save-counters.txt"),
+        partial(parse_iptables_save, family="ipv6"),
+    ),
+    ArtifactSpec("nft-ruleset", ("networking/nft-ruleset.txt",), parse_nft_ruleset),
+    ArtifactSpec("ipvsadm", ("networking/ipvsadm.txt",), parse_ipvsadm),
+    ArtifactSpec("ipset", ("networking/ipset.txt",), parse_ipset),
+    ArtifactSpec("ip-route", ("networking/iproute.txt",), partial(parse_ip_route, family="ipv4")),
+    ArtifactSpec("ip-route", ("networking/ip6route.txt",), partial(parse_ip_route, family="ipv6")),
+    ArtifactSpec("ip-rule", ("networking/iprule.txt", "networking/ip6rule.txt"), parse_ip_rule),
+    ArtifactSpec("conntrack", ("networking/conntrack.txt", "networking/conntrack6.txt"), parse_conntrack),
+    ArtifactSpec("sysctl", ("sysctls/sysctl_all.txt",), parse_sysctl),
+    ArtifactSpec("ethtool", ("networking/ethtool.txt",), parse_ethtool),
+    ArtifactSpec("resolv-conf", ("networking/resolv.conf",), parse_resolv_conf),
+    ArtifactSpec("cni-config", ("cni/*.conflist", "cni/*.conf"), parse_cni_config),
+)

@@ -1,0 +1,4 @@
+"""MCP tools: one small module per tool, grouped by privilege (nodelog, findings, capture, runbooks).
+
+See :mod:`eksdiag.tools.base` for the contract every tool module follows.
+"""

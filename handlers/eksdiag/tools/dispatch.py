@@ -1,0 +1,99 @@
+"""Calling a tool: validate the arguments against its schema file, apply defaults, run, shape errors.
+
+Shared by the Lambda entry points and the local MCP server, so both validate the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from eksdiag.tools.base import MAX_RESULT_BYTES, ToolContext, ToolError
+from eksdiag.tools.registry import ToolRun, ToolSpec
+
+
+@cache
+def _validator(schema_json: str) -> Draft202012Validator:
+    schema = json.loads(schema_json)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A (cached) draft 2020-12 validator for ``schema``."""
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+def _where(error: ValidationError) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return path.lstrip(".") or "arguments"
+
+
+def _describe(error: ValidationError) -> str:
+    where = _where(error)
+    if error.validator == "pattern":
+        return f"{where}: {error.instance!r} is not in the expected format (pattern {error.validator_value})"
+    if error.validator == "enum":
+        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
+        return f"{where}: {error.instance!r} is not one of {allowed}"
+    if error.validator == "additionalProperties":
+        return f"{where}: {error.message}"
+    return f"{where}: {error.message}"
+
+
+def _apply_defaults(schema: dict[str, Any], value: Any) -> None:
+    if not isinstance(value, dict):
+        return
+    for key, sub in (schema.get("properties") or {}).items():
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+        if key in value:
+            _apply_defaults(sub, value[key])
+
+
+def validate_arguments(input_schema: dict[str, Any], args: Any) -> dict[str, Any]:
+    """Validated copy of ``args`` with schema defaults applied; raises ``ToolError("InvalidArgument")``."""
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise ToolError("InvalidArgument", f"arguments must be a JSON object, got {type(args).__name__}")
+    validator = validator_for(input_schema)
+    errors = sorted(validator.iter_errors(args), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = best_match(errors) or errors[0]
+        raise ToolError(
+            "InvalidArgument",
+            _describe(first),
+            details={"problems": [_describe(e) for e in errors[:10]]} if len(errors) > 1 else None,
+        )
+    result = copy.deepcopy(args)
+    _apply_defaults(input_schema, result)
+    return result
+
+
+def call_tool(spec: ToolSpec, args: Any, ctx: ToolContext, run: ToolRun | None = None) -> dict[str, Any]:
+    """Validate, run and return the tool result; a :class:`ToolError` becomes ``{"error": ...}``.
+
+    ``run`` overrides the module's function (the local server's ``collect`` and ``status``).
+    Any other exception propagates: it is a real fault.
+    """
+    try:
+        clean = validate_arguments(spec.input_schema, args)
+        result = (run or spec.run)(clean, ctx)
+    except ToolError as err:
+        return err.to_result()
+    if not isinstance(result, dict):
+        raise TypeError(f"tool {spec.full_name} returned {type(result).__name__}, expected a dict")
+    size = len(json.dumps(result, default=str).encode("utf-8"))
+    if size > MAX_RESULT_BYTES:
+        return ToolError(
+            "InvalidArgument",
+            f"the result would be {size} bytes, over the {MAX_RESULT_BYTES}-byte limit; ask for less "
+            "(smaller page size, line or byte range)",
+        ).to_result()
+    return result

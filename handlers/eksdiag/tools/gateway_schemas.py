@@ -1,0 +1,164 @@
+"""Derive the AgentCore Gateway inline tool schemas from the full schema files.
+
+The gateway accepts only ``type``, ``description``, ``properties``, ``required`` and ``items`` in a
+schema. Everything else the full schemas say (enums, patterns, bounds, defaults, formats, nullability)
+is moved into the ``description`` text so the model still sees it; the handlers enforce it.
+
+Run ``python -m eksdiag.tools.gateway_schemas`` to (re)write ``schemas/gateway/<group>.json`` and
+``python -m eksdiag.tools.gateway_schemas --check`` to fail when they are out of date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eksdiag.tools.schemas_io import GATEWAY_DIR, GROUPS, load_tool_schema, schema_files
+
+GATEWAY_KEYWORDS = frozenset({"type", "description", "properties", "required", "items"})
+GATEWAY_TYPES = frozenset({"string", "number", "object", "array", "boolean", "integer"})
+#: Budget for ``<target>___<tool>``: Bedrock Converse caps names at 64 characters, and some clients
+#: prefix the server name; 48 leaves 16 for that prefix.
+MAX_QUALIFIED_NAME = 48
+
+
+def _js(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _constraints(schema: dict[str, Any]) -> list[str]:
+    notes: list[str] = []
+    if "enum" in schema:
+        notes.append("One of: " + ", ".join(_js(v) for v in schema["enum"]) + ".")
+    if "const" in schema:
+        notes.append(f"Always {_js(schema['const'])}.")
+    if "pattern" in schema:
+        notes.append(f"Must match the regular expression {schema['pattern']}.")
+    if "format" in schema:
+        notes.append(f"Format: {schema['format']}.")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        notes.append(f"Between {low} and {high}.")
+    elif low is not None:
+        notes.append(f"At least {low}.")
+    elif high is not None:
+        notes.append(f"At most {high}.")
+    for key, text in (("exclusiveMinimum", "Greater than"), ("exclusiveMaximum", "Less than")):
+        if key in schema:
+            notes.append(f"{text} {schema[key]}.")
+    for lo, hi, unit in (("minLength", "maxLength", "characters"), ("minItems", "maxItems", "items")):
+        a, b = schema.get(lo), schema.get(hi)
+        if a is not None and b is not None:
+            notes.append(f"{a} to {b} {unit}.")
+        elif a is not None:
+            notes.append(f"At least {a} {unit}.")
+        elif b is not None:
+            notes.append(f"At most {b} {unit}.")
+    if schema.get("uniqueItems"):
+        notes.append("Items must be distinct.")
+    if "default" in schema:
+        notes.append(f"Default: {_js(schema['default'])}.")
+    return notes
+
+
+def _gateway_type(schema: dict[str, Any], where: str) -> tuple[str, bool]:
+    kind = schema.get("type")
+    nullable = False
+    if isinstance(kind, list):
+        nullable = "null" in kind
+        rest = [k for k in kind if k != "null"]
+        if len(rest) != 1:
+            raise ValueError(
+                f"{where}: type {kind} cannot be expressed for the gateway (one type and null only)"
+            )
+        kind = rest[0]
+    if kind not in GATEWAY_TYPES:
+        raise ValueError(f"{where}: every schema needs a plain type for the gateway, got {kind!r}")
+    return str(kind), nullable
+
+
+def to_gateway(schema: dict[str, Any], where: str = "schema") -> dict[str, Any]:
+    """The gateway form of one (sub)schema: only the five allowed keywords, constraints in prose."""
+    kind, nullable = _gateway_type(schema, where)
+    out: dict[str, Any] = {"type": kind}
+    notes = [schema["description"].strip()] if schema.get("description") else []
+    notes.extend(_constraints(schema))
+    if nullable:
+        notes.append("May be null.")
+    if (
+        kind == "object"
+        and isinstance(schema.get("additionalProperties"), dict)
+        and not schema.get("properties")
+    ):
+        notes.append("A map from names to values.")
+    if notes:
+        out["description"] = " ".join(notes)
+    if kind == "object" and schema.get("properties"):
+        out["properties"] = {
+            key: to_gateway(sub, f"{where}.{key}") for key, sub in schema["properties"].items()
+        }
+        required = [r for r in schema.get("required", []) if r in schema["properties"]]
+        if required:
+            out["required"] = required
+    if kind == "array" and isinstance(schema.get("items"), dict):
+        out["items"] = to_gateway(schema["items"], f"{where}[]")
+    return out
+
+
+def group_definitions(group: str) -> list[dict[str, Any]]:
+    """The gateway tool definitions of one group (one target), sorted by tool name."""
+    defs: list[dict[str, Any]] = []
+    for file_group, name, _path in schema_files():
+        if file_group != group:
+            continue
+        data = load_tool_schema(group, name)
+        qualified = f"{group}___{name}"
+        if len(qualified) > MAX_QUALIFIED_NAME:
+            raise ValueError(f"{qualified} is {len(qualified)} characters, over {MAX_QUALIFIED_NAME}")
+        defs.append(
+            {
+                "name": name,
+                "description": " ".join(data["description"].split()),
+                "inputSchema": to_gateway(data["inputSchema"], f"{qualified}.inputSchema"),
+                "outputSchema": to_gateway(data["outputSchema"], f"{qualified}.outputSchema"),
+            }
+        )
+    return defs
+
+
+def render(group: str) -> str:
+    return json.dumps(group_definitions(group), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eksdiag.tools.gateway_schemas", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the committed files are out of date")
+    parser.add_argument("--out", type=Path, default=GATEWAY_DIR, help="output folder (default: %(default)s)")
+    opts = parser.parse_args(argv)
+    stale: list[str] = []
+    for group in GROUPS:
+        text = render(group)
+        path = opts.out / f"{group}.json"
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if opts.check:
+            stale.append(str(path))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    if stale:
+        print(
+            "out of date (run python -m eksdiag.tools.gateway_schemas): " + ", ".join(stale), file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

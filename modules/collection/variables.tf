@@ -1,0 +1,20 @@
+variable "name" {
+  description = "Name prefix for the SSM documents and the automation role."
+  type        = string
+}
+
+variable "documents_dir" {
+  description = "Directory holding collect.yaml, run-collector.yaml and packet-capture.yaml."
+  type        = string
+}
+
+variable "eks_node_tag_keys" {
+  description = "Tag keys that mark an instance as an EKS node; commands run only on instances carrying one of them."
+  type        = list(string)
+}
+
+variable "tags" {
+  description = "Tags for the documents and the role."
+  type        = map(string)
+  default     = {}
+}
