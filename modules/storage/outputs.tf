@@ -1,6 +1,6 @@
 output "bucket_name" {
   description = "Name of the bundle bucket."
-  value       = aws_s3_bucket.this.id
+  value       = aws_s3_bucket.this.bucket
 }
 
 output "bucket_arn" {

@@ -36,28 +36,28 @@ SNAPLEN=1024
 SUMMARY_MAX_LINES=20000
 
 fail() {
-	printf 'EKSDIAG_ERROR: %s\n' "$*" >&2
-	exit 1
+    printf 'EKSDIAG_ERROR: %s\n' "$*" >&2
+    exit 1
 }
 
 # in_range VALUE LOW HIGH: VALUE is a decimal integer within [LOW, HIGH].
 in_range() {
-	case $1 in
-	'' | *[!0-9]*) return 1 ;;
-	esac
-	[ "${#1}" -le 9 ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+    case $1 in
+    '' | *[!0-9]*) return 1 ;;
+    esac
+    [ "${#1}" -le 9 ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
 }
 
 # k8s_name VALUE: a Kubernetes namespace or pod name (DNS subdomain).
 k8s_name() {
-	case $1 in
-	'' | *[!a-z0-9.-]* | [.-]* | *[.-]) return 1 ;;
-	esac
-	[ "${#1}" -le 253 ]
+    case $1 in
+    '' | *[!a-z0-9.-]* | [.-]* | *[.-]) return 1 ;;
+    esac
+    [ "${#1}" -le 253 ]
 }
 
 if [ -z "${SSM_UploadUrl+set}" ]; then
-	fail "parameters did not arrive as SSM_* variables: SSM Agent 3.3.2746.0 or later is required"
+    fail "parameters did not arrive as SSM_* variables: SSM Agent 3.3.2746.0 or later is required"
 fi
 INTERFACE=${SSM_Interface:-}
 DURATION=${SSM_DurationSeconds:-30}
@@ -80,8 +80,8 @@ case $FILTER in
 esac
 [ "${#FILTER}" -le 256 ] || fail "Filter is longer than 256 characters"
 if [ -n "$POD_NAMESPACE$POD_NAME" ]; then
-	k8s_name "$POD_NAMESPACE" || fail "PodNamespace is not a Kubernetes name"
-	k8s_name "$POD_NAME" || fail "PodName is not a Kubernetes name"
+    k8s_name "$POD_NAMESPACE" || fail "PodNamespace is not a Kubernetes name"
+    k8s_name "$POD_NAME" || fail "PodName is not a Kubernetes name"
 fi
 valid_upload_url "$UPLOAD_URL" || fail "UploadUrl is not a presigned https URL"
 valid_upload_url "$SUMMARY_URL" || fail "SummaryUploadUrl is not a presigned https URL"
@@ -92,36 +92,36 @@ command -v timeout >/dev/null 2>&1 || fail "timeout (coreutils) is not installed
 
 # pod_pid NAMESPACE NAME: pid of the pod sandbox, through crictl (exact name match).
 pod_pid() {
-	command -v crictl >/dev/null 2>&1 || return 1
-	for id in $(timeout 20 crictl pods --namespace "$1" --name "$2" --quiet 2>/dev/null); do
-		case $id in
-		*[!a-f0-9]*) continue ;;
-		esac
-		info=$(timeout 20 crictl inspectp --output json "$id" 2>/dev/null) || continue
-		printf '%s\n' "$info" | grep -F -q "\"name\": \"$2\"" || continue
-		printf '%s\n' "$info" | grep -F -q "\"namespace\": \"$1\"" || continue
-		pid=$(printf '%s\n' "$info" | grep -m 1 '"pid": *[0-9]' | tr -dc '0-9')
-		if [ -n "$pid" ] && [ -e "/proc/$pid/ns/net" ]; then
-			printf '%s\n' "$pid"
-			return 0
-		fi
-	done
-	return 1
+    command -v crictl >/dev/null 2>&1 || return 1
+    for id in $(timeout 20 crictl pods --namespace "$1" --name "$2" --quiet 2>/dev/null); do
+        case $id in
+        *[!a-f0-9]*) continue ;;
+        esac
+        info=$(timeout 20 crictl inspectp --output json "$id" 2>/dev/null) || continue
+        printf '%s\n' "$info" | grep -F -q "\"name\": \"$2\"" || continue
+        printf '%s\n' "$info" | grep -F -q "\"namespace\": \"$1\"" || continue
+        pid=$(printf '%s\n' "$info" | grep -m 1 '"pid": *[0-9]' | tr -dc '0-9')
+        if [ -n "$pid" ] && [ -e "/proc/$pid/ns/net" ]; then
+            printf '%s\n' "$pid"
+            return 0
+        fi
+    done
+    return 1
 }
 
 NETNS_PID=
 if [ -n "$POD_NAME" ]; then
-	command -v nsenter >/dev/null 2>&1 || fail "nsenter (util-linux) is not installed on this node"
-	NETNS_PID=$(pod_pid "$POD_NAMESPACE" "$POD_NAME") ||
-		fail "pod $POD_NAMESPACE/$POD_NAME not found on this node (crictl)"
-	[ -n "$INTERFACE" ] || INTERFACE=eth0
+    command -v nsenter >/dev/null 2>&1 || fail "nsenter (util-linux) is not installed on this node"
+    NETNS_PID=$(pod_pid "$POD_NAMESPACE" "$POD_NAME") ||
+        fail "pod $POD_NAMESPACE/$POD_NAME not found on this node (crictl)"
+    [ -n "$INTERFACE" ] || INTERFACE=eth0
 else
-	[ -n "$INTERFACE" ] || INTERFACE=any
+    [ -n "$INTERFACE" ] || INTERFACE=any
 fi
 
 WORK=
 cleanup() {
-	[ -n "$WORK" ] && rm -rf "$WORK"
+    [ -n "$WORK" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -137,33 +137,33 @@ set -- $FILTER
 IFS=$(printf ' \t\n')
 
 if [ -n "$NETNS_PID" ]; then
-	timeout -k 5 -s INT "$DURATION" nsenter "--net=/proc/$NETNS_PID/ns/net" -- \
-		tcpdump -i "$INTERFACE" -nn -U -Z root -s "$SNAPLEN" -c "$MAX_PACKETS" -w "$PCAP" -- "$@" \
-		2>"$WORK/tcpdump.txt"
+    timeout -k 5 -s INT "$DURATION" nsenter "--net=/proc/$NETNS_PID/ns/net" -- \
+        tcpdump -i "$INTERFACE" -nn -U -Z root -s "$SNAPLEN" -c "$MAX_PACKETS" -w "$PCAP" -- "$@" \
+        2>"$WORK/tcpdump.txt"
 else
-	timeout -k 5 -s INT "$DURATION" \
-		tcpdump -i "$INTERFACE" -nn -U -Z root -s "$SNAPLEN" -c "$MAX_PACKETS" -w "$PCAP" -- "$@" \
-		2>"$WORK/tcpdump.txt"
+    timeout -k 5 -s INT "$DURATION" \
+        tcpdump -i "$INTERFACE" -nn -U -Z root -s "$SNAPLEN" -c "$MAX_PACKETS" -w "$PCAP" -- "$@" \
+        2>"$WORK/tcpdump.txt"
 fi
 rc=$?
 set +f
 # 124: stopped by the duration limit, the normal end of a capture that did not reach MaxPackets.
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
-	tail -n 5 "$WORK/tcpdump.txt" >&2
-	fail "tcpdump failed (exit $rc)"
+    tail -n 5 "$WORK/tcpdump.txt" >&2
+    fail "tcpdump failed (exit $rc)"
 fi
 [ -f "$PCAP" ] || fail "tcpdump wrote no capture file"
 
 PACKETS=$(tcpdump -nn -r "$PCAP" 2>/dev/null | wc -l | tr -d ' ')
 {
-	printf '# eksdiag packet capture summary\n'
-	printf '# interface: %s\n' "$INTERFACE"
-	[ -n "$POD_NAME" ] && printf '# pod: %s/%s\n' "$POD_NAMESPACE" "$POD_NAME"
-	printf '# filter: %s\n' "$FILTER"
-	printf '# duration_seconds: %s\n' "$DURATION"
-	printf '# packets: %s\n' "$PACKETS"
-	printf '# max_lines: %s\n' "$SUMMARY_MAX_LINES"
-	tcpdump -nn -tt -v -r "$PCAP" 2>/dev/null | head -n "$SUMMARY_MAX_LINES"
+    printf '# eksdiag packet capture summary\n'
+    printf '# interface: %s\n' "$INTERFACE"
+    [ -n "$POD_NAME" ] && printf '# pod: %s/%s\n' "$POD_NAMESPACE" "$POD_NAME"
+    printf '# filter: %s\n' "$FILTER"
+    printf '# duration_seconds: %s\n' "$DURATION"
+    printf '# packets: %s\n' "$PACKETS"
+    printf '# max_lines: %s\n' "$SUMMARY_MAX_LINES"
+    tcpdump -nn -tt -v -r "$PCAP" 2>/dev/null | head -n "$SUMMARY_MAX_LINES"
 } >"$SUMMARY"
 
 printf 'interface: %s\n' "$INTERFACE"
@@ -173,17 +173,17 @@ printf 'pcap_sha256: %s\n' "$(sha256sum "$PCAP" | cut -d ' ' -f 1)"
 
 status=0
 if upload_file "$PCAP" "$UPLOAD_URL" "$KMS_KEY_ID" 2>"$WORK/curl-pcap.txt"; then
-	printf 'upload_pcap: ok\n'
+    printf 'upload_pcap: ok\n'
 else
-	printf 'upload_pcap: failed\n'
-	tail -n 3 "$WORK/curl-pcap.txt" >&2
-	status=1
+    printf 'upload_pcap: failed\n'
+    tail -n 3 "$WORK/curl-pcap.txt" >&2
+    status=1
 fi
 if upload_file "$SUMMARY" "$SUMMARY_URL" "$KMS_KEY_ID" 2>"$WORK/curl-summary.txt"; then
-	printf 'upload_summary: ok\n'
+    printf 'upload_summary: ok\n'
 else
-	printf 'upload_summary: failed\n'
-	tail -n 3 "$WORK/curl-summary.txt" >&2
-	status=1
+    printf 'upload_summary: failed\n'
+    tail -n 3 "$WORK/curl-summary.txt" >&2
+    status=1
 fi
 [ "$status" -eq 0 ] || fail "upload failed"

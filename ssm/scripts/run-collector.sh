@@ -20,12 +20,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/upload.sh"
 
 fail() {
-	printf 'EKSDIAG_ERROR: %s\n' "$*" >&2
-	exit 1
+    printf 'EKSDIAG_ERROR: %s\n' "$*" >&2
+    exit 1
 }
 
 if [ -z "${SSM_UploadUrl+set}" ]; then
-	fail "parameter UploadUrl did not arrive as SSM_UploadUrl: SSM Agent 3.3.2746.0 or later is required"
+    fail "parameter UploadUrl did not arrive as SSM_UploadUrl: SSM Agent 3.3.2746.0 or later is required"
 fi
 UPLOAD_URL=$SSM_UploadUrl
 KMS_KEY_ID=${SSM_SseKmsKeyId:-}
@@ -37,18 +37,18 @@ TMPROOT=${EKSDIAG_TMPDIR:-/var/tmp}
 LOCK=${EKSDIAG_LOCK:-/run/eksdiag-collector.lock}
 
 if ! mkdir "$LOCK" 2>/dev/null; then
-	# A lock older than two hours is left over from a killed run.
-	if [ -n "$(find "$LOCK" -maxdepth 0 -mmin +120 2>/dev/null)" ]; then
-		rm -rf "$LOCK"
-		mkdir "$LOCK" 2>/dev/null || fail "another collection is running on this node"
-	else
-		fail "another collection is running on this node"
-	fi
+    # A lock older than two hours is left over from a killed run.
+    if [ -n "$(find "$LOCK" -maxdepth 0 -mmin +120 2>/dev/null)" ]; then
+        rm -rf "$LOCK"
+        mkdir "$LOCK" 2>/dev/null || fail "another collection is running on this node"
+    else
+        fail "another collection is running on this node"
+    fi
 fi
 WORK=
 cleanup() {
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	rmdir "$LOCK" 2>/dev/null
+    [ -n "$WORK" ] && rm -rf "$WORK"
+    rmdir "$LOCK" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -60,8 +60,8 @@ sh "$HERE/collect-node-diagnostics.sh" "$WORK/out" >"$WORK/stdout.txt" 2>"$WORK/
 rc=$?
 ARCHIVE=$(tail -n 1 "$WORK/stdout.txt")
 if [ "$rc" -ne 0 ] || [ ! -f "$ARCHIVE" ]; then
-	tail -n 20 "$WORK/stderr.txt" >&2
-	fail "collector failed (exit $rc)"
+    tail -n 20 "$WORK/stderr.txt" >&2
+    fail "collector failed (exit $rc)"
 fi
 
 SIZE=$(wc -c <"$ARCHIVE" | tr -d ' ')
@@ -71,7 +71,7 @@ printf 'size_bytes: %s\n' "$SIZE"
 printf 'sha256: %s\n' "$SHA256"
 
 if ! upload_file "$ARCHIVE" "$UPLOAD_URL" "$KMS_KEY_ID" 2>"$WORK/curl.txt"; then
-	tail -n 5 "$WORK/curl.txt" >&2
-	fail "upload failed"
+    tail -n 5 "$WORK/curl.txt" >&2
+    fail "upload failed"
 fi
 printf 'upload: ok\n'

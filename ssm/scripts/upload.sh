@@ -9,38 +9,38 @@
 # valid_upload_url URL / valid_kms_key_id ID: defence in depth behind the documents' allowedPattern.
 
 valid_upload_url() {
-	case $1 in
-	https://*\?*) ;;
-	*) return 1 ;;
-	esac
-	case $1 in
-	*[!A-Za-z0-9._~:/?\&=%-]*) return 1 ;;
-	esac
-	[ "${#1}" -le 4096 ]
+    case $1 in
+    https://*\?*) ;;
+    *) return 1 ;;
+    esac
+    case $1 in
+    *[!A-Za-z0-9._~:/?\&=%-]*) return 1 ;;
+    esac
+    [ "${#1}" -le 4096 ]
 }
 
 valid_kms_key_id() {
-	case $1 in
-	'') return 0 ;;
-	*[!A-Za-z0-9:/_-]*) return 1 ;;
-	esac
-	[ "${#1}" -le 2048 ]
+    case $1 in
+    '') return 0 ;;
+    *[!A-Za-z0-9:/_-]*) return 1 ;;
+    esac
+    [ "${#1}" -le 2048 ]
 }
 
 upload_file() {
-	if ! command -v curl >/dev/null 2>&1; then
-		printf 'upload: curl not found\n' >&2
-		return 1
-	fi
-	if [ -n "$3" ]; then
-		curl --silent --show-error --fail --proto '=https' --tlsv1.2 \
-			--connect-timeout 10 --max-time 600 --retry 3 --retry-delay 2 \
-			-H 'x-amz-server-side-encryption: aws:kms' \
-			-H "x-amz-server-side-encryption-aws-kms-key-id: $3" \
-			--upload-file "$1" --output /dev/null -- "$2"
-	else
-		curl --silent --show-error --fail --proto '=https' --tlsv1.2 \
-			--connect-timeout 10 --max-time 600 --retry 3 --retry-delay 2 \
-			--upload-file "$1" --output /dev/null -- "$2"
-	fi
+    if ! command -v curl >/dev/null 2>&1; then
+        printf 'upload: curl not found\n' >&2
+        return 1
+    fi
+    if [ -n "$3" ]; then
+        curl --silent --show-error --fail --proto '=https' --tlsv1.2 \
+            --connect-timeout 10 --max-time 600 --retry 3 --retry-delay 2 \
+            -H 'x-amz-server-side-encryption: aws:kms' \
+            -H "x-amz-server-side-encryption-aws-kms-key-id: $3" \
+            --upload-file "$1" --output /dev/null -- "$2"
+    else
+        curl --silent --show-error --fail --proto '=https' --tlsv1.2 \
+            --connect-timeout 10 --max-time 600 --retry 3 --retry-delay 2 \
+            --upload-file "$1" --output /dev/null -- "$2"
+    fi
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from eksdiag.engine.parsers.df import human_to_int, parse_inodes, parse_mounts, percent
 
 
@@ -32,7 +31,7 @@ tmpfs            1.6G  1.3M  1.6G   1% /run
 shm               64M     0   64M   0% /run/containerd/io.containerd.grpc.v1.cri/sandboxes/9b2e0c1d/shm
 overlay           80G   71G  9.2G  89% /run/containerd/io.containerd.runtime.v2.task/k8s.io/4be2a1f0/rootfs
 /dev/nvme1n1     9.8G  9.6G  200M  98% /var/lib/kubelet/plugins/kubernetes.io/csi/ebs.csi.aws.com/5a1e/globalmount
-"""
+"""  # noqa: E501
 
 INODES = """\
 Filesystem       Inodes  IUsed    IFree IUse% Mounted on
@@ -58,7 +57,12 @@ def test_mount_section_keeps_block_devices_only() -> None:
     assert devices == [
         ("/dev/nvme0n1p1", "/", "xfs", 1),
         ("/dev/nvme0n1p128", "/boot/efi", "vfat", 6),
-        ("/dev/nvme1n1", "/var/lib/kubelet/plugins/kubernetes.io/csi/ebs.csi.aws.com/5a1e/globalmount", "ext4", 10),
+        (
+            "/dev/nvme1n1",
+            "/var/lib/kubelet/plugins/kubernetes.io/csi/ebs.csi.aws.com/5a1e/globalmount",
+            "ext4",
+            10,
+        ),
     ]
     assert parsed["block_mounts"][0]["options"][:2] == ["rw", "noatime"]
 
@@ -109,7 +113,11 @@ def test_mounts_without_df_section_is_still_parsed() -> None:
 
 
 def test_garbage_rows_are_counted_not_raised() -> None:
-    text = "Filesystem Size Used Avail Use% Mounted on\ndf: /run/user/0: Permission denied\n/dev/x 1G 1G 0 lots /\n"
+    text = (
+        "Filesystem Size Used Avail Use% Mounted on\n"
+        "df: /run/user/0: Permission denied\n"
+        "/dev/x 1G 1G 0 lots /\n"
+    )
     parsed = parse_mounts(numbered(text))
     assert parsed["filesystems"] == []
     assert parsed["unparsed"] == 2
@@ -135,7 +143,9 @@ def test_human_sizes_are_powers_of_1024(text: str, expected: int | None) -> None
     assert human_to_int(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [("89%", 89), ("0%", 0), ("100%", 100), ("-", None), ("x%", None)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("89%", 89), ("0%", 0), ("100%", 100), ("-", None), ("x%", None)]
+)
 def test_percent(text: str, expected: int | None) -> None:
     assert percent(text) == expected
 

@@ -82,23 +82,30 @@ class RuleSet:
         self.rules = rules
         patterns = [f"(?:{rule.pattern})" for rule in rules]
         self.combined = re2.compile("|".join(patterns).encode(), _OPTIONS)
-        self._each = [
-            (
-                rule,
-                re2.compile(rule.pattern.encode(), _OPTIONS),  # type: ignore[union-attr]
-                tuple(re2.compile(g.encode(), _OPTIONS) for g in rule.guards),
-            )
-            for rule in rules
-        ]
+        self._set = re2.Set.SearchSet(_OPTIONS)
+        for rule in rules:
+            self._set.Add(rule.pattern.encode())  # type: ignore[union-attr]
+        self._set.Compile()
+        self._guards = {
+            i: tuple(re2.compile(g.encode(), _OPTIONS) for g in rule.guards)
+            for i, rule in enumerate(rules)
+            if rule.guards
+        }
 
     def classify(self, line: bytes) -> list[Rule]:
         """Rules matching ``line`` after guards; a noise rule claims its line for itself."""
+        indices = self._set.Match(line)
+        if not indices:
+            return []
         matched: list[Rule] = []
-        for rule, pattern, guards in self._each:
-            if pattern.search(line) and not any(g.search(line) for g in guards):
-                if rule.category == "noise":
-                    return [rule]
-                matched.append(rule)
+        for i in sorted(indices):
+            guards = self._guards.get(i)
+            if guards and any(g.search(line) for g in guards):
+                continue
+            rule = self.rules[i]
+            if rule.category == "noise":
+                return [rule]
+            matched.append(rule)
         return matched
 
 

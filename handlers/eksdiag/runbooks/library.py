@@ -249,9 +249,11 @@ def get_runbook(runbook_id: str) -> dict[str, Any] | None:
 
 
 def runbooks_for_rules(rule_ids: Iterable[str]) -> dict[str, list[str]]:
-    """Runbook ids for each rule id, most specific first (fewest triggers, then id).
+    """Runbook ids for each rule id, the most direct runbook first.
 
-    A rule that no runbook names gets the fallback runbook, so every finding points somewhere.
+    A runbook lists its triggers primary-first, so runbooks are ordered by the rule's position in their
+    ``triggers``, then by how few triggers they have, then by id. A rule that no runbook names gets the
+    fallback runbook, so every finding points somewhere.
     """
     lib = _library()
     out: dict[str, list[str]] = {}
@@ -259,7 +261,8 @@ def runbooks_for_rules(rule_ids: Iterable[str]) -> dict[str, list[str]]:
         if rule in out:
             continue
         matched = sorted(
-            (r for r in lib.by_id.values() if rule in r.triggers), key=lambda r: (len(r.triggers), r.id)
+            (r for r in lib.by_id.values() if rule in r.triggers),
+            key=lambda r: (r.triggers.index(rule), len(r.triggers), r.id),
         )
         if not matched and lib.fallback is not None:
             matched = [lib.fallback]

@@ -164,6 +164,8 @@ class ToolContext:
     client_factory: ClientFactory | None = None
     clock: Callable[[], datetime] = _utcnow
     local: bool = False
+    #: Per-context memo for tools (e.g. recently loaded bundle indexes); never shared across contexts.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _clients: dict[tuple[str, str | None], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -2,7 +2,7 @@
 
 Usage: python dns_responder.py BIND_IP PORT ANSWER_IP
 Answers every A query with ANSWER_IP (TTL 30) and every other query type with an empty NOERROR
-answer. Runs until killed. Standard library only; nothing here parses more than the question.
+answer; names whose first label starts with "nx" get NXDOMAIN and "servfail" get SERVFAIL. Runs until killed. Standard library only; nothing here parses more than the question.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ def answer(query: bytes, answer_ip: bytes) -> bytes | None:
     question = query[12 : end + 4]
     qtype = struct.unpack("!H", query[end : end + 2])[0]
     rd = flags & 0x0100
-    ancount = 1 if qtype == 1 else 0
-    header = struct.pack("!HHHHHH", qid, 0x8080 | rd, 1, ancount, 0, 0)
+    first_label = query[13 : 13 + query[12]] if query[12] else b""
+    rcode = 3 if first_label.startswith(b"nx") else 2 if first_label.startswith(b"servfail") else 0
+    ancount = 1 if qtype == 1 and rcode == 0 else 0
+    header = struct.pack("!HHHHHH", qid, 0x8080 | rd | rcode, 1, ancount, 0, 0)
     body = question
     if ancount:
         body += struct.pack("!HHHIH", 0xC00C, 1, 1, 30, 4) + answer_ip

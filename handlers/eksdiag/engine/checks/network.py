@@ -6,8 +6,11 @@ the bundle never produces a finding.
 
 Pod, VPC and service ranges are not in the bundle as such; they are inferred (see ``infer_ranges``):
 VPC CIDRs from the VPC CNI's ``AWS-SNAT-CHAIN-0`` RETURN rules and the main table's link routes, pod
-addresses from host routes to the CNI's veths and the CNI's ``ip rule`` entries, the service range
-as the /16 around the cluster IPs kube-proxy programmed in ``KUBE-SERVICES``.
+addresses from host routes to the CNI's veths (prefix from the conflist or ipamd settings) and the
+CNI's ``ip rule`` entries, the service range as the /16 around the cluster IPs kube-proxy programmed
+in ``KUBE-SERVICES`` and kubelet's clusterDNS (a guess: the real CIDR is not on the node). With no
+cluster IP at all, the EKS defaults (10.100.0.0/16, 172.20.0.0/16) are assumed, which caps a
+blackhole route over them at MEDIUM. DNS servers: kube-dns cluster IPs, clusterDNS, resolv.conf.
 """
 
 from __future__ import annotations
@@ -222,6 +225,10 @@ def _kube_summaries(artifacts: ArtifactMap, family: str) -> list[Mapping[str, An
 def infer_ranges(artifacts: ArtifactMap) -> Ranges:
     ranges = Ranges()
     veth_prefix = "eni"
+    for _path, env in _of_kind(artifacts, "networkutils-env-settings"):
+        prefix = (env.get("settings") or {}).get("AWS_VPC_K8S_CNI_VETHPREFIX")
+        if isinstance(prefix, str) and prefix:
+            veth_prefix = prefix
     for _path, config in _of_kind(artifacts, "cni-config"):
         aws = config.get("aws_cni") or {}
         if isinstance(aws.get("vethPrefix"), str) and aws["vethPrefix"]:
@@ -259,13 +266,11 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
                 _add(ranges.pods, rule["from"])
     if ranges.pods:
         ranges.notes.append(f"pod addresses from routes to {veth_prefix}* veths and VPC CNI ip rules")
-    for _path, artifact in sorted(artifacts.items()):
-        cluster_dns = artifact.get("clusterDNS")
-        if isinstance(cluster_dns, list):
-            for ip in cluster_dns:
-                if isinstance(ip, str):
-                    _add(ranges.dns_ips, ip)
-                    cluster_ips.append(ip)
+    for _path, kubelet in _of_kind(artifacts, "kubelet-config"):
+        for ip in kubelet.get("cluster_dns") or []:
+            if isinstance(ip, str):
+                _add(ranges.dns_ips, ip)
+                cluster_ips.append(ip)
     for ip in cluster_ips:
         network, _ = _network(ip)
         if network is None:

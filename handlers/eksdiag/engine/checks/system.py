@@ -74,7 +74,17 @@ def _usage_hits(artifacts: ArtifactMap, kind: str, pct_key: str, rule: str) -> l
         if not offenders:
             continue
         rows = [row for _, row in offenders]
-        detail_keys = ("filesystem", "mounted_on", pct_key, "size", "used", "avail", "inodes", "iused", "ifree")
+        detail_keys = (
+            "filesystem",
+            "mounted_on",
+            pct_key,
+            "size",
+            "used",
+            "avail",
+            "inodes",
+            "iused",
+            "ifree",
+        )
         hits.append(
             Hit(
                 rule=rule,

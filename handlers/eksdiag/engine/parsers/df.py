@@ -55,7 +55,9 @@ def parse_mounts(lines: Iterable[Line]) -> dict[str, Any]:
     Returns ``{"kind": "mounts", "mount_count", "mount_types": {type: count}, "overlay_count",
     "block_mounts": [{"device", "mountpoint", "type", "options", "line"}], "df_header_line",
     "filesystems": [{"filesystem", "size", "used", "avail", "use_pct", "mounted_on", "line", "text"}],
-    "unparsed": int, "truncated": bool}``.
+    "unparsed": int, "truncated": bool}``. ``line``/``text`` are the number and exact text of the
+    line holding the figures (an over-long filesystem name that df put on a line of its own is
+    joined into ``filesystem``). Lines that fit neither section (stderr text) count in ``unparsed``.
     """
     mount_count = 0
     overlay_count = 0

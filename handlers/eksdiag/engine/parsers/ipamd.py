@@ -63,6 +63,15 @@ class JsonText:
         return ("…" if start > 0 else "") + whole[start:end] + ("…" if end < len(whole) else "")
 
 
+def _finite_float(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+_DECODER = json.JSONDecoder(parse_float=_finite_float, parse_constant=lambda _: None)
+"""Strict-JSON output: ``1e400``, ``NaN`` and ``Infinity`` decode to ``None``."""
+
+
 def read_json(lines: Iterable[Line]) -> JsonText:
     """Join the lines and decode the first JSON value; trailing text (e.g. a second curl) is ignored."""
     parts: list[str] = []
@@ -88,7 +97,7 @@ def read_json(lines: Iterable[Line]) -> JsonText:
     if stripped[0] not in "{[":
         return JsonText(joined, starts, numbers, None, "not JSON: " + stripped[:80].splitlines()[0])
     try:
-        data, _ = json.JSONDecoder().raw_decode(stripped)
+        data, _ = _DECODER.raw_decode(stripped)
     except (ValueError, RecursionError) as exc:
         return JsonText(joined, starts, numbers, None, f"invalid JSON: {str(exc)[:120]}")
     return JsonText(joined, starts, numbers, data, None)
@@ -146,7 +155,7 @@ def _eni_summary(eni_id: str, eni: Mapping[str, Any]) -> dict[str, Any]:
         assigned = explicit
     subnet = eni.get("SubnetID")
     return {
-        "id": str(eni.get("ID") or eni_id),
+        "id": str(eni.get("ID") or eni.get("Id") or eni_id),
         "is_primary": eni.get("IsPrimary") is True,
         "is_trunk": eni.get("IsTrunk") is True,
         "is_efa": eni.get("IsEFA") is True,
@@ -185,7 +194,7 @@ def parse_enis(lines: Iterable[Line]) -> dict[str, Any]:
     """``ipamd/enis.json`` (``/v1/enis``) in any of its shapes.
 
     Shapes: a map keyed by network-card index (CNI ≥ 2025-07, multi-NIC), the ``ENIInfos`` object
-    (``{"TotalIPs", "AssignedIPs", "ENIs"}``), the old ``ENIIPPools`` map keyed by ENI id.
+    (``{"TotalIPs", "AssignedIPs", "ENIs"}``), and the CNI ≤ 1.5 object with ``ENIIPPools``.
     Returns ``{"kind": "ipamd-enis", "valid", "error", "format": "multi-nic" | "eniinfos" |
     "eniippools" | None, "total_ips": int | None, "assigned_ips": int | None, "eni_count",
     "network_cards": [{"network_card", "total_ips", "assigned_ips", "eni_count", "enis": [{"id",
@@ -199,7 +208,10 @@ def parse_enis(lines: Iterable[Line]) -> dict[str, Any]:
     fmt: str | None = None
     cards: list[dict[str, Any]] = []
     if isinstance(data, Mapping):
-        if _looks_like_infos(data):
+        if isinstance(data.get("ENIIPPools"), Mapping):
+            fmt = "eniippools"
+            cards.append(_card("0", data, data["ENIIPPools"]))
+        elif _looks_like_infos(data):
             fmt = "eniinfos"
             enis = data.get("ENIs")
             cards.append(_card("0", data, enis if isinstance(enis, Mapping) else {}))
@@ -208,14 +220,11 @@ def parse_enis(lines: Iterable[Line]) -> dict[str, Any]:
             for key, info in data.items():
                 enis = info.get("ENIs")
                 cards.append(_card(str(key), info, enis if isinstance(enis, Mapping) else {}))
-        elif data and all(str(k).startswith("eni-") and isinstance(v, Mapping) for k, v in data.items()):
-            fmt = "eniippools"
-            cards.append(_card("0", {}, data))
         else:
             error = "unrecognised /v1/enis shape"
     elif error is None:
         error = "not a JSON object"
-    offsets = [m.start() for m in _TOTAL_KEY.finditer(doc.text)] if fmt in ("eniinfos", "multi-nic") else []
+    offsets = [m.start() for m in _TOTAL_KEY.finditer(doc.text)] if fmt is not None else []
     for card, offset in zip(cards, offsets, strict=False):
         card["line"] = doc.line_at(offset)
         card["evidence"] = doc.excerpt(offset)
@@ -239,6 +248,13 @@ def parse_enis(lines: Iterable[Line]) -> dict[str, Any]:
 
 MAX_SERIES = 64
 _SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?[ \t]+(\S+)(?:[ \t]+-?\d+)?[ \t]*$")
+
+
+_LEGACY_NAMES = {
+    name: "awscni_" + name
+    for name in ("assigned_ip_addresses", "total_ip_addresses", "eni_allocated", "eni_max", "ip_max")
+}
+"""CNI ≤ 1.5 exported these without the ``awscni_`` prefix; they are stored under the new names."""
 
 
 def _number(text: str) -> float | int | None:
@@ -278,6 +294,7 @@ def parse_metrics(lines: Iterable[Line]) -> dict[str, Any]:
         if m is None:
             continue
         name, labels, raw = m.groups()
+        name = _LEGACY_NAMES.get(name, name)
         if not name.startswith("awscni_"):
             other += 1
             continue

@@ -438,7 +438,7 @@ def line_timestamp(text: str, reference: datetime) -> datetime | None:
         return None
     try:
         return _line_timestamp(text, reference)
-    except (ValueError, OverflowError, IndexError, TypeError):
+    except (ValueError, OverflowError, OSError, IndexError, TypeError):
         return None
 
 

@@ -201,7 +201,7 @@ def parse_ip_rule(lines: Iterable[Line]) -> dict[str, Any]:
                 i += 1
                 continue
             if word in _RULE_KEYS and i + 1 < len(tokens):
-                values.setdefault(word, ("!" if negate and word in ("from", "to") else "") + tokens[i + 1])
+                values.setdefault(word, tokens[i + 1])
                 i += 2
                 continue
             i += 1

@@ -1,0 +1,175 @@
+"""read: part of one file of a bundle, by finding id, line range or byte range.
+
+Only files listed in the bundle's index can be read (never an arbitrary key). Byte ranges are
+exact and never split a UTF-8 character: the start moves forward past continuation bytes and the
+end moves back to a character boundary; the answer says which bytes it returns and where to go on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from eksdiag.adapters import safe_member_path
+from eksdiag.tools.base import ToolContext, ToolError
+from eksdiag.tools.findings._common import LoadedBundle, brief, resolve_bundle
+from eksdiag.tools.findings._files import iter_lines
+from eksdiag.tools.validate import finding_id as check_finding_id
+
+NAME = "read"
+GROUP = "findings"
+#: Content returned by one call; far below the gateway's 6 MB, and a sane amount for a model.
+MAX_CONTENT_BYTES = 1 << 20
+
+
+def utf8_window(data: bytes, limit: int) -> tuple[int, int]:
+    """``(skip, keep)``: drop ``skip`` leading continuation bytes and keep ``data[skip:keep]``, at most
+    ``limit`` bytes, ending on a character boundary (at least one whole character if there is one)."""
+    skip = 0
+    while skip < min(3, len(data)) and data[skip] & 0xC0 == 0x80:
+        skip += 1
+    end = min(len(data), skip + limit)
+    cut = end
+    # walk back from the end to the start of the last character and keep it only if it is whole
+    lead = cut - 1
+    while lead > skip and data[lead] & 0xC0 == 0x80 and cut - lead < 4:
+        lead -= 1
+    if lead >= skip:
+        first = data[lead]
+        width = (
+            1
+            if first < 0x80
+            else 2
+            if first >> 5 == 0b110
+            else 3
+            if first >> 4 == 0b1110
+            else 4
+            if first >> 3 == 0b11110
+            else 1
+        )
+        if lead + width > cut:
+            cut = lead
+    if cut == skip and len(data) > skip:  # the limit is smaller than one character: return that character
+        first = data[skip]
+        width = 2 if first >> 5 == 0b110 else 3 if first >> 4 == 0b1110 else 4 if first >> 3 == 0b11110 else 1
+        cut = min(len(data), skip + width)
+    return skip, cut
+
+
+def _check_path(bundle: LoadedBundle, path: str) -> dict[str, Any]:
+    path = safe_member_path(path)
+    entry = bundle.files.get(path)
+    if entry is None:
+        close = difflib.get_close_matches(path, list(bundle.files), n=5, cutoff=0.5)
+        raise ToolError(
+            "NotFound",
+            f"{path} is not a file of bundle {bundle.bundle_id}",
+            details={"similarFiles": close} if close else None,
+        )
+    return entry
+
+
+def _read_lines(ctx: ToolContext, bundle: LoadedBundle, path: str, start: int, count: int) -> dict[str, Any]:
+    lines: list[str] = []
+    used = 0
+    first_byte: int | None = None
+    end_byte = 0
+    last = start - 1
+    more = False
+    for line in iter_lines(ctx, bundle.bundle_id, path):
+        if line.number < start:
+            continue
+        if len(lines) >= count or (lines and used + len(line.raw) + 1 > MAX_CONTENT_BYTES):
+            more = True
+            break
+        if first_byte is None:
+            first_byte = line.start
+        lines.append(line.text)
+        used += len(line.raw) + 1
+        end_byte = line.start + line.length + (1 if line.newline else 0)
+        last = line.number
+    if first_byte is None:
+        total = bundle.files[path].get("lines")
+        raise ToolError("InvalidArgument", f"{path} has no line {start} (it has {total} lines)")
+    return {
+        "mode": "lines",
+        "startLine": start,
+        "endLine": last,
+        "startByte": first_byte,
+        "endByte": end_byte,
+        "content": "\n".join(lines) + ("\n" if lines else ""),
+        "nextLine": last + 1 if more else None,
+        "nextByte": None,
+    }
+
+
+def _read_bytes(ctx: ToolContext, bundle: LoadedBundle, path: str, start: int, limit: int) -> dict[str, Any]:
+    if path.endswith(".gz"):
+        raise ToolError("InvalidArgument", f"{path} is compressed: read it by line range (startLine) instead")
+    size = ctx.store.file_size(bundle.bundle_id, path)
+    if size is None:
+        raise ToolError("NotFound", f"{path} is listed in the index but its content is missing")
+    if start >= size and size > 0:
+        raise ToolError("InvalidArgument", f"startByte {start} is past the end of {path} ({size} bytes)")
+    data = ctx.store.read_range(bundle.bundle_id, path, start, min(size, start + limit + 3))
+    skip, keep = utf8_window(data, limit)
+    chunk = data[skip:keep]
+    end = start + keep
+    try:
+        text, invalid = chunk.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, invalid = chunk.decode("utf-8", errors="replace"), True
+    return {
+        "mode": "bytes",
+        "startLine": None,
+        "endLine": None,
+        "startByte": start + skip,
+        "endByte": end,
+        "content": text,
+        "invalidUtf8": invalid,
+        "nextLine": None,
+        "nextByte": end if end < size else None,
+    }
+
+
+def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    bundle = resolve_bundle(args, ctx)
+    finding_id, path = args.get("findingId"), args.get("path")
+    if bool(finding_id) == bool(path):
+        raise ToolError("InvalidArgument", "give exactly one of findingId or path")
+    finding: dict[str, Any] | None = None
+    if finding_id:
+        if "startLine" in args or "startByte" in args:
+            raise ToolError("InvalidArgument", "startLine/startByte go with path, not with findingId")
+        finding = bundle.finding(check_finding_id(finding_id))
+        if finding is None:
+            raise ToolError(
+                "NotFound", f"finding {finding_id} is not in bundle {bundle.bundle_id}; see errors"
+            )
+        path = finding["file"]
+        around = args["contextLines"]
+        start, count = max(1, int(finding["line"]) - around), 2 * around + 1
+    if "startLine" in args and "startByte" in args:
+        raise ToolError("InvalidArgument", "give startLine (line mode) or startByte (byte mode), not both")
+    assert path is not None
+    entry = _check_path(bundle, path)
+    if entry.get("binary") and "startByte" not in args:
+        raise ToolError(
+            "InvalidArgument", f"{path} is binary: read a byte range (startByte) or fetch it with artifact"
+        )
+    if finding is None and "startByte" in args:
+        part = _read_bytes(ctx, bundle, path, args["startByte"], args["maxBytes"])
+    else:
+        if finding is None:
+            start, count = args.get("startLine", 1), args["lineCount"]
+        part = _read_lines(ctx, bundle, path, start, count)
+    result: dict[str, Any] = {
+        **bundle.header(),
+        "path": path,
+        "size": entry.get("size"),
+        "totalLines": entry.get("lines"),
+        **part,
+    }
+    if finding is not None:
+        result["finding"] = brief(finding, evidence=5)
+    return result

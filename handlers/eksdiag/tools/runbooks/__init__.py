@@ -1,0 +1,1 @@
+"""Runbook tools: list_sops and get_sop over eksdiag.runbooks.library."""

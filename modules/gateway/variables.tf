@@ -1,0 +1,81 @@
+variable "create" {
+  description = "Create the AgentCore gateway, its execution role and its targets."
+  type        = bool
+  default     = true
+}
+
+variable "name" {
+  description = "Gateway name (letters, digits and single hyphens)."
+  type        = string
+}
+
+variable "description" {
+  description = "Gateway description shown in the console."
+  type        = string
+  default     = "EKS node diagnostics tools"
+}
+
+variable "instructions" {
+  description = "MCP instructions the gateway gives clients at initialize (at most 2048 characters); null for none."
+  type        = string
+  default     = null
+}
+
+variable "exception_level" {
+  description = "Set to DEBUG to return the underlying error text to MCP clients; null keeps errors generic."
+  type        = string
+  default     = null
+}
+
+variable "supported_versions" {
+  description = "MCP protocol versions the gateway accepts (cannot be extended after creation)."
+  type        = list(string)
+}
+
+variable "search_type" {
+  description = "SEMANTIC adds the x_amz_bedrock_agentcore_search tool; null leaves it off (only settable at creation)."
+  type        = string
+  default     = null
+}
+
+variable "discovery_url" {
+  description = "OpenID discovery URL of the token issuer."
+  type        = string
+}
+
+variable "allowed_client_ids" {
+  description = "Client ids (client_id claim) the gateway accepts."
+  type        = list(string)
+}
+
+variable "allowed_scopes" {
+  description = "Scopes a token must carry; empty checks none (clients that send one scope per token keep working)."
+  type        = list(string)
+  default     = []
+}
+
+variable "targets" {
+  description = "One Lambda target per tool group: group => { name, description, function_arn }; tools are read from <schema_dir>/<group>.json."
+  type = map(object({
+    name         = string
+    description  = string
+    function_arn = string
+  }))
+}
+
+variable "schema_dir" {
+  description = "Directory of the generated gateway tool schemas (<group>.json: [{name, description, inputSchema[, outputSchema]}])."
+  type        = string
+}
+
+variable "max_tool_name_length" {
+  description = "Longest allowed <target>___<tool> name; LLM clients cap tool names at 64 characters."
+  type        = number
+  default     = 64
+}
+
+variable "tags" {
+  description = "Tags for the gateway and its role."
+  type        = map(string)
+  default     = {}
+}
