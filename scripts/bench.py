@@ -16,7 +16,6 @@ import io
 import json
 import os
 import random
-import re
 import shlex
 import subprocess
 import sys
@@ -53,7 +52,8 @@ INCIDENT = [  # one line in ~1,000: incident evidence and benign noise, as on a 
     'for \\"app\\" with CrashLoopBackOff" pod="default/web-{n}"',
 ]
 CONTAINERD = [
-    'time="2025-03-06T{t}.871234567Z" level=info msg="StartContainer for \\"{n}4be2\\" returns successfully" container_id={r}{r}',
+    'time="2025-03-06T{t}.871234567Z" level=info msg="StartContainer for \\"{n}4be2\\" returns successfully" '
+    "container_id={r}{r}",
     'time="2025-03-06T{t}.971234567Z" level=info msg="ImageCreate event name:\\"sha256:{n}ab\\" '
     'labels:{{key:\\"io.cri-containerd.image\\" value:\\"managed\\"}}"',
     'time="2025-03-06T{t}.071234567Z" level=info msg="shim disconnected" id={r}{r}{r}{r} namespace=k8s.io',
@@ -75,7 +75,13 @@ DMESG = [
 ]
 
 
-_IDS = [random.Random(seed_).getrandbits(64).to_bytes(8, "big").hex() for seed_ in range(8192)]
+_IDS = [
+    random.Random(seed_)  # noqa: S311 - reproducible filler, not secrets
+    .getrandbits(64)
+    .to_bytes(8, "big")
+    .hex()
+    for seed_ in range(8192)
+]
 
 
 def _id(i: int) -> str:
@@ -113,9 +119,18 @@ MIX = (  # path, share of the bundle, block maker
     ("containerd/containerd-log.txt", 0.20, lambda s: journal_block("containerd", 2890, CONTAINERD, s, 8000)),
     ("var_log/aws-routed-eni/ipamd.log", 0.25, lambda s: plain_block(IPAMD, s, 8000)),
     ("kernel/dmesg.current", 0.05, lambda s: plain_block(DMESG, s, 8000, dmesg=True)),
-    ("var_log/kube-system_coredns-6b9575c64c-4x2lm_1f2e/coredns/0.log", 0.10,
-     lambda s: plain_block(['2025-03-06T{t}.912345678Z stdout F [INFO] 192.168.52.201:{n} - 5 "A IN '
-                            'web-{r}.default.svc.cluster.local. udp 47 false 512" NOERROR qr,aa,rd 94 0.000171s'], s, 8000)),
+    (
+        "var_log/kube-system_coredns-6b9575c64c-4x2lm_1f2e/coredns/0.log",
+        0.10,
+        lambda s: plain_block(
+            [
+                '2025-03-06T{t}.912345678Z stdout F [INFO] 192.168.52.201:{n} - 5 "A IN '
+                'web-{r}.default.svc.cluster.local. udp 47 false 512" NOERROR qr,aa,rd 94 0.000171s'
+            ],
+            s,
+            8000,
+        ),
+    ),
 )
 
 
@@ -208,8 +223,10 @@ def main() -> int:
         if not bundle.exists():
             t = time.perf_counter()
             generate(bundle, size_mib * MIB)
-            print(f"generated {bundle.name}: {bundle.stat().st_size / MIB:.0f} MiB compressed "
-                  f"in {time.perf_counter() - t:.0f}s")
+            print(
+                f"generated {bundle.name}: {bundle.stat().st_size / MIB:.0f} MiB compressed "
+                f"in {time.perf_counter() - t:.0f}s"
+            )
         idx_runs = [measure_indexer(bundle) for _ in range(args.runs)]
         base_runs = [measure_baseline(bundle, pattern) for _ in range(args.runs)]
         best = min(idx_runs, key=lambda r: r["seconds"])
@@ -218,13 +235,17 @@ def main() -> int:
         baseline_mbs = uncompressed / min(base_runs) / 1e6
         rss_mib = max(r["rss_kib"] for r in idx_runs) / 1024
         rows.append((size_mib, indexer_mbs, baseline_mbs, rss_mib))
-        print(f"size {uncompressed / MIB:,.0f} MiB uncompressed: indexer {indexer_mbs:.0f} MB/s "
-              f"({best['findings']} findings, complete={best['complete']}), baseline {baseline_mbs:.0f} MB/s, "
-              f"ratio {indexer_mbs / baseline_mbs:.2f}, peak_rss_mib {rss_mib:.0f}")
+        print(
+            f"size {uncompressed / MIB:,.0f} MiB uncompressed: indexer {indexer_mbs:.0f} MB/s "
+            f"({best['findings']} findings, complete={best['complete']}), baseline {baseline_mbs:.0f} MB/s, "
+            f"ratio {indexer_mbs / baseline_mbs:.2f}, peak_rss_mib {rss_mib:.0f}"
+        )
     largest = rows[-1]
     peak = max(r[3] for r in rows)
-    print(f"bench: indexer {largest[1]:.0f} MB/s, baseline {largest[2]:.0f} MB/s, "
-          f"ratio {largest[1] / largest[2]:.2f}, peak_rss_mib {peak:.0f}")
+    print(
+        f"bench: indexer {largest[1]:.0f} MB/s, baseline {largest[2]:.0f} MB/s, "
+        f"ratio {largest[1] / largest[2]:.2f}, peak_rss_mib {peak:.0f}"
+    )
     return 0
 
 

@@ -61,16 +61,19 @@ def cmd_findings(args: argparse.Namespace) -> int:
     wanted = _severities(args.severity)
     findings = [f for f in idx.findings if wanted is None or f.severity in wanted]
     if args.json:
-        _print_json({"bundle": idx.bundle, "findings": [f.to_dict() for f in findings],
-                     "skipped": idx.skipped})
+        _print_json({"bundle": idx.bundle, "findings": [f.to_dict() for f in findings], "skipped": idx.skipped})
         return 0
     b = idx.bundle
-    print(f"bundle {b['id']}  instance {b.get('instance_id') or '-'}  collected {b.get('collected_at') or '-'}"
-          f"  variant {b['variant']}  files {b['files']}  complete {b['complete']}")
+    print(
+        f"bundle {b['id']}  instance {b.get('instance_id') or '-'}  collected {b.get('collected_at') or '-'}"
+        f"  variant {b['variant']}  files {b['files']}  complete {b['complete']}"
+    )
     for problem in b.get("problems", []):
         print(f"  problem: {problem}")
-    rows = [[f.severity.value, f.rule, f"{f.file}:{f.line}", str(f.count), f.evidence[0].text[:90] if f.evidence else ""]
-            for f in findings]
+    rows = [
+        [f.severity.value, f.rule, f"{f.file}:{f.line}", str(f.count), f.evidence[0].text[:90] if f.evidence else ""]
+        for f in findings
+    ]
     print(_table(rows, ["SEVERITY", "RULE", "WHERE", "COUNT", "EVIDENCE"]))
     return 0
 
@@ -88,8 +91,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
         return 0
-    rows = [[("* " if d["differs"] else "  ") + d["name"], _fmt(d["bundle"])[:70], _fmt(d["baseline"])[:50],
-             "-" if d["ratio"] is None else f"{d['ratio']:g}"] for d in result["dimensions"]]
+    rows = [
+        [
+            ("* " if d["differs"] else "  ") + d["name"],
+            _fmt(d["bundle"])[:70],
+            _fmt(d["baseline"])[:50],
+            "-" if d["ratio"] is None else f"{d['ratio']:g}",
+        ]
+        for d in result["dimensions"]
+    ]
     print(_table(rows, ["DIMENSION (* differs)", "BUNDLE", "BASELINE", "RATIO"]))
     rules = result["rules"]
     print(f"\nrules only on this node: {', '.join(rules['only_in_bundle']) or '(none)'}")
@@ -102,8 +112,10 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
         return 0
-    print(f"collected {result['collected_at']}  clusters {len(result['clusters'])}"
-          f"  excluded by window {result['excluded_events']}")
+    print(
+        f"collected {result['collected_at']}  clusters {len(result['clusters'])}"
+        f"  excluded by window {result['excluded_events']}"
+    )
     for c in result["clusters"]:
         print(f"{c['start']} .. {c['end']}  {c['severity']:<8} {c['events']:>4} events  {', '.join(c['rules'])}")
     return 0
@@ -123,10 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("bundle", help="a .tar.gz/.tgz bundle or an extracted bundle folder")
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-        p.add_argument("--max-bytes", type=int, default=Limits.max_total_bytes,
-                       help="stop after this many uncompressed bytes (default %(default)s)")
-        p.add_argument("--max-ratio", type=float, default=Limits.max_ratio,
-                       help="stop above this compression ratio (default %(default)s)")
+        p.add_argument(
+            "--max-bytes",
+            type=int,
+            default=Limits.max_total_bytes,
+            help="stop after this many uncompressed bytes (default %(default)s)",
+        )
+        p.add_argument(
+            "--max-ratio",
+            type=float,
+            default=Limits.max_ratio,
+            help="stop above this compression ratio (default %(default)s)",
+        )
         return p
 
     p = bundle_command("findings", "severity-ranked findings of one bundle")

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from eksdiag.engine.indexer import BundleIndex, index_bundle
+
 from tests.fixtures.seed import build_seed_bundles
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from eksdiag.cli import main
 
 
@@ -24,8 +23,19 @@ def test_findings_json_shape(capsys: pytest.CaptureFixture[str], seed_bundles: t
     assert code == 0
     assert set(data) >= {"bundle", "findings"}
     assert data["findings"][0]["severity"] == "CRITICAL"
-    assert set(data["findings"][0]) >= {"id", "rule", "severity", "category", "title", "file", "line", "count",
-                                        "evidence", "first_seen", "last_seen"}
+    assert set(data["findings"][0]) >= {
+        "id",
+        "rule",
+        "severity",
+        "category",
+        "title",
+        "file",
+        "line",
+        "count",
+        "evidence",
+        "first_seen",
+        "last_seen",
+    }
 
 
 def test_findings_severity_filter(capsys: pytest.CaptureFixture[str], seed_bundles: tuple[Path, Path]) -> None:
@@ -56,8 +66,9 @@ def test_tables_for_people(capsys: pytest.CaptureFixture[str], seed_bundles: tup
         (["findings", "{bundle}", "--severity", "BAD"], "unknown severity"),
     ],
 )
-def test_bad_input_exits_non_zero_with_one_line(capsys: pytest.CaptureFixture[str], seed_bundles: tuple[Path, Path],
-                                                argv: list[str], message: str) -> None:
+def test_bad_input_exits_non_zero_with_one_line(
+    capsys: pytest.CaptureFixture[str], seed_bundles: tuple[Path, Path], argv: list[str], message: str
+) -> None:
     code, out, err = run(capsys, *[a.format(bundle=seed_bundles[0]) for a in argv])
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
@@ -65,6 +76,7 @@ def test_bad_input_exits_non_zero_with_one_line(capsys: pytest.CaptureFixture[st
 
 def test_console_script_is_installed(seed_bundles: tuple[Path, Path]) -> None:
     exe = Path(sys.executable).parent / "eksdiag"
-    proc = subprocess.run([str(exe), "findings", str(seed_bundles[1]), "--json"], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(
+        [str(exe), "findings", str(seed_bundles[1]), "--json"], capture_output=True, text=True, check=True
+    )
     assert json.loads(proc.stdout)["bundle"]["instance_id"] == "i-0a9b8c7d6e5f40312"

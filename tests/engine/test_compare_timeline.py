@@ -14,8 +14,9 @@ def dims(result: dict) -> dict[str, dict]:
     return {d["name"]: d for d in result["dimensions"]}
 
 
-def test_compare_has_every_dimension_with_both_values_ratio_and_files(faulty: BundleIndex,
-                                                                      healthy: BundleIndex) -> None:
+def test_compare_has_every_dimension_with_both_values_ratio_and_files(
+    faulty: BundleIndex, healthy: BundleIndex
+) -> None:
     result = compare(faulty, healthy)
     assert [d["name"] for d in result["dimensions"]] == [d.name for d in DIMENSIONS]
     for d in result["dimensions"]:
@@ -28,8 +29,10 @@ def test_compare_shows_the_seed_incident(faulty: BundleIndex, healthy: BundleInd
     assert d["routes.unroutable"]["baseline"] == []
     assert len(d["iptables.blocking_rules"]["only_in_bundle"]) == 3
     assert d["iptables.blocking_rules"]["only_in_baseline"] == []
-    assert d["iptables.forward_drop_packets"] | {"bundle": 4812 + 1377 + 911, "baseline": 0} == \
-        d["iptables.forward_drop_packets"]
+    assert (
+        d["iptables.forward_drop_packets"] | {"bundle": 4812 + 1377 + 911, "baseline": 0}
+        == d["iptables.forward_drop_packets"]
+    )
     assert d["kubelet.apiserver_errors"]["bundle"] > 0 and d["kubelet.apiserver_errors"]["baseline"] == 0
     assert d["conntrack.entries"]["ratio"] == round(18233 / 6077, 3)
     assert d["ipamd.errors"]["ratio"] == 11.0
@@ -44,8 +47,7 @@ def test_compare_rules_only_on_one_node(faulty: BundleIndex, healthy: BundleInde
     assert rules["only_in_baseline"] == []
 
 
-def test_compare_of_a_bundle_without_the_files_gives_nulls_not_errors(tmp_path: Path,
-                                                                      healthy: BundleIndex) -> None:
+def test_compare_of_a_bundle_without_the_files_gives_nulls_not_errors(tmp_path: Path, healthy: BundleIndex) -> None:
     (tmp_path / "kernel").mkdir()
     empty = index_bundle(tmp_path)
     d = dims(compare(empty, healthy))

@@ -9,12 +9,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from eksdiag.engine.indexer import BundleError, Limits, index_bundle
 
-KUBELET_LINE = (b"Mar 06 18:10:31 ip-192-168-45-12.us-west-2.compute.internal kubelet[3456]: E0306 18:10:31.511207"
-                b'    3456 kubelet.go:1] "Error updating node status, will retry" err="dial tcp 10.0.0.1:443: '
-                b'i/o timeout"\n')
+KUBELET_LINE = (
+    b"Mar 06 18:10:31 ip-192-168-45-12.us-west-2.compute.internal kubelet[3456]: E0306 18:10:31.511207"
+    b'    3456 kubelet.go:1] "Error updating node status, will retry" err="dial tcp 10.0.0.1:443: '
+    b'i/o timeout"\n'
+)
 
 
 def make_tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]], mode: str = "w:gz") -> Path:
@@ -44,7 +45,7 @@ class RecordingSink:
         self.root = root.resolve()
         self.written: list[str] = []
 
-    def open(self, path: str):  # noqa: ANN201
+    def open(self, path: str):
         target = (self.root / path).resolve()
         assert target.is_relative_to(self.root), path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,26 +58,37 @@ class RecordingSink:
     ["/etc/cron.d/evil", "../../evil.txt", "./kubelet/../../evil.txt", "kubelet/../../../tmp/evil"],
 )
 def test_unsafe_member_names_are_skipped_and_reported(tmp_path: Path, name: str) -> None:
-    bundle = make_tar(tmp_path / "b.tar.gz", [regular(name, KUBELET_LINE), regular("./kubelet/kubelet.log", KUBELET_LINE)])
+    bundle = make_tar(
+        tmp_path / "b.tar.gz", [regular(name, KUBELET_LINE), regular("./kubelet/kubelet.log", KUBELET_LINE)]
+    )
     sink = RecordingSink(tmp_path / "out")
     idx = index_bundle(bundle, sink=sink)
     assert {"path": name, "reason": "unsafe member name (absolute or '..')"} in idx.skipped
     assert sink.written == ["kubelet/kubelet.log"]
     assert not (tmp_path / "evil.txt").exists()
     assert [f.rule for f in idx.findings] == ["kubelet.node-status-update-failed", "kubelet.apiserver-timeout"] or {
-        f.rule for f in idx.findings} == {"kubelet.node-status-update-failed", "kubelet.apiserver-timeout"}
+        f.rule for f in idx.findings
+    } == {"kubelet.node-status-update-failed", "kubelet.apiserver-timeout"}
 
 
 @pytest.mark.parametrize(
     ("kind", "label"),
-    [(tarfile.SYMTYPE, "symlink"), (tarfile.LNKTYPE, "hardlink"), (tarfile.CHRTYPE, "device"),
-     (tarfile.BLKTYPE, "device"), (tarfile.FIFOTYPE, "fifo")],
+    [
+        (tarfile.SYMTYPE, "symlink"),
+        (tarfile.LNKTYPE, "hardlink"),
+        (tarfile.CHRTYPE, "device"),
+        (tarfile.BLKTYPE, "device"),
+        (tarfile.FIFOTYPE, "fifo"),
+    ],
 )
 def test_links_and_devices_are_skipped_and_reported(tmp_path: Path, kind: bytes, label: str) -> None:
-    bundle = make_tar(tmp_path / "b.tar.gz", [
-        regular("./kubelet/kubelet.log", KUBELET_LINE),
-        special("./kubelet/evil", kind, "/etc/shadow"),
-    ])
+    bundle = make_tar(
+        tmp_path / "b.tar.gz",
+        [
+            regular("./kubelet/kubelet.log", KUBELET_LINE),
+            special("./kubelet/evil", kind, "/etc/shadow"),
+        ],
+    )
     sink = RecordingSink(tmp_path / "out")
     idx = index_bundle(bundle, sink=sink)
     assert {"path": "kubelet/evil", "reason": f"{label} skipped"} in idx.skipped
@@ -109,18 +121,20 @@ def test_decompression_bomb_is_stopped_by_the_ratio_limit(tmp_path: Path) -> Non
 
 
 def test_total_uncompressed_bytes_are_limited(tmp_path: Path) -> None:
-    bundle = make_tar(tmp_path / "b.tar.gz", [regular(f"./var_log/f{i}.log", KUBELET_LINE * 20000)
-                                               for i in range(4)])
+    bundle = make_tar(tmp_path / "b.tar.gz", [regular(f"./var_log/f{i}.log", KUBELET_LINE * 20000) for i in range(4)])
     idx = index_bundle(bundle, limits=Limits(max_total_bytes=5 * 1024**2))
     assert idx.bundle["complete"] is False
     assert any("uncompressed bytes" in p for p in idx.bundle["problems"])
 
 
 def test_truncated_gzip_keeps_what_was_read_and_says_incomplete(tmp_path: Path) -> None:
-    full = make_tar(tmp_path / "full.tar.gz", [
-        regular("./kubelet/kubelet.log", KUBELET_LINE * 2000),
-        regular("./var_log/messages", os.urandom(4 * 1024**2).hex().encode()),
-    ])
+    full = make_tar(
+        tmp_path / "full.tar.gz",
+        [
+            regular("./kubelet/kubelet.log", KUBELET_LINE * 2000),
+            regular("./var_log/messages", os.urandom(4 * 1024**2).hex().encode()),
+        ],
+    )
     data = full.read_bytes()
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(data[: len(data) * 2 // 3])
@@ -133,10 +147,13 @@ def test_truncated_gzip_keeps_what_was_read_and_says_incomplete(tmp_path: Path) 
 
 def test_binary_and_non_utf8_files_are_handled(tmp_path: Path) -> None:
     latin1 = "Mar 06 18:10:31 h kubelet[1]: café no space left on device\n".encode("latin-1")
-    bundle = make_tar(tmp_path / "b.tar.gz", [
-        regular("./system/systemd-analyze.svg", b"\x89PNG\x00\x00binary" * 100),
-        regular("./kubelet/kubelet.log", b"\xff\xfe garbage \xc3\x28\n" + latin1),
-    ])
+    bundle = make_tar(
+        tmp_path / "b.tar.gz",
+        [
+            regular("./system/systemd-analyze.svg", b"\x89PNG\x00\x00binary" * 100),
+            regular("./kubelet/kubelet.log", b"\xff\xfe garbage \xc3\x28\n" + latin1),
+        ],
+    )
     idx = index_bundle(bundle)
     files = {f["path"]: f for f in idx.files}
     assert files["system/systemd-analyze.svg"]["binary"] is True
@@ -159,16 +176,21 @@ def test_lines_over_one_mib_are_scanned_and_cut(tmp_path: Path) -> None:
 def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bundle.tar.gz"
     path.write_bytes(content)
-    with pytest.raises(BundleError, match="not a tar or tar.gz bundle"):
+    with pytest.raises(BundleError, match=r"not a tar or tar\.gz bundle"):
         index_bundle(path)
 
 
 def test_rotated_gz_logs_inside_the_bundle_are_indexed(tmp_path: Path) -> None:
-    rotated = gzip.compress(b'{"level":"error","ts":"2025-03-05T11:04:12.345Z","msg":"DataStore has no available '
-                            b'IP/Prefix addresses"}\n' * 3)
-    bundle = make_tar(tmp_path / "b.tar.gz", [
-        regular("./var_log/aws-routed-eni/ipamd-2025-03-05T11-04-12.345.log.gz", rotated),
-    ])
+    rotated = gzip.compress(
+        b'{"level":"error","ts":"2025-03-05T11:04:12.345Z","msg":"DataStore has no available '
+        b'IP/Prefix addresses"}\n' * 3
+    )
+    bundle = make_tar(
+        tmp_path / "b.tar.gz",
+        [
+            regular("./var_log/aws-routed-eni/ipamd-2025-03-05T11-04-12.345.log.gz", rotated),
+        ],
+    )
     idx = index_bundle(bundle)
     rules = {f.rule: f for f in idx.findings}
     assert rules["vpc-cni.address-exhaustion"].count == 3
@@ -178,11 +200,14 @@ def test_rotated_gz_logs_inside_the_bundle_are_indexed(tmp_path: Path) -> None:
 def test_a_nested_gzip_bomb_or_truncated_rotation_does_not_stop_the_bundle(tmp_path: Path) -> None:
     bomb = gzip.compress(b"a" * (8 * 1024**2), compresslevel=9)
     broken = gzip.compress(KUBELET_LINE * 100)[:-40]
-    bundle = make_tar(tmp_path / "b.tar.gz", [
-        regular("./var_log/aws-routed-eni/ipamd-1.log.gz", bomb),
-        regular("./var_log/messages-1.gz", broken),
-        regular("./kubelet/kubelet.log", KUBELET_LINE),
-    ])
+    bundle = make_tar(
+        tmp_path / "b.tar.gz",
+        [
+            regular("./var_log/aws-routed-eni/ipamd-1.log.gz", bomb),
+            regular("./var_log/messages-1.gz", broken),
+            regular("./kubelet/kubelet.log", KUBELET_LINE),
+        ],
+    )
     sink = RecordingSink(tmp_path / "out")
     idx = index_bundle(bundle, sink=sink, limits=Limits(max_nested_gzip_bytes=1024**2))
     assert len(idx.bundle["problems"]) == 2

@@ -5,20 +5,25 @@ from __future__ import annotations
 import io
 import re
 
+from eksdiag.engine.rules import CATALOGUE
+from eksdiag.engine.scanner import BlockReader, FileScanner, Occurrences, compile_rules, rules_for_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksdiag.engine.rules import CATALOGUE
-from eksdiag.engine.scanner import BlockReader, FileScanner, Occurrences, compile_rules, rules_for_path
-
 PATH = "kubelet/kubelet.log"
 RULES = rules_for_path(PATH, CATALOGUE)
-FRAGMENTS = ["PLEG is not healthy", "CrashLoopBackOff", "plain text", "", "é\x00", "Unable to register node",
-             "no space left on device", "x" * 50]
+FRAGMENTS = [
+    "PLEG is not healthy",
+    "CrashLoopBackOff",
+    "plain text",
+    "",
+    "é\x00",
+    "Unable to register node",
+    "no space left on device",
+    "x" * 50,
+]
 
-lines_strategy = st.lists(
-    st.lists(st.sampled_from(FRAGMENTS), max_size=4).map(" ".join), max_size=60
-)
+lines_strategy = st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=4).map(" ".join), max_size=60)
 
 
 def naive(lines: list[str]) -> dict[str, list[int]]:

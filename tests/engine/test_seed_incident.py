@@ -91,19 +91,18 @@ def test_rule_ids_are_stable_across_nodes_and_finding_ids_are_bound_to_the_bundl
     assert all(ids_f[r] != ids_h[r] for r in common)
 
 
-def test_directory_and_archive_give_the_same_findings(seed_bundles: tuple[Path, Path], tmp_path: Path,
-                                                       faulty: BundleIndex) -> None:
+def test_directory_and_archive_give_the_same_findings(
+    seed_bundles: tuple[Path, Path], tmp_path: Path, faulty: BundleIndex
+) -> None:
     with tarfile.open(seed_bundles[0]) as tar:
         tar.extractall(tmp_path / "x", filter="data")
-    from_dir = index_bundle(tmp_path / "x", bundle_id=faulty.bundle["id"],
-                            collected_at=None)
+    from_dir = index_bundle(tmp_path / "x", bundle_id=faulty.bundle["id"], collected_at=None)
     assert [(f.rule, f.file, f.line, f.count) for f in from_dir.findings] == [
         (f.rule, f.file, f.line, f.count) for f in faulty.findings
     ]
 
 
-def test_one_wrapping_folder_is_accepted(seed_bundles: tuple[Path, Path], tmp_path: Path,
-                                         faulty: BundleIndex) -> None:
+def test_one_wrapping_folder_is_accepted(seed_bundles: tuple[Path, Path], tmp_path: Path, faulty: BundleIndex) -> None:
     wrapped = tmp_path / "wrapped.tar.gz"
     with tarfile.open(seed_bundles[0]) as src, tarfile.open(wrapped, "w:gz") as dst:
         top = tarfile.TarInfo("eks_i-0f1a2b3c4d5e6f708_2025-03-06_1822-UTC_0.7.9")
@@ -137,16 +136,20 @@ def test_missing_files_and_empty_folders_produce_no_findings(tmp_path: Path) -> 
 
 
 def test_evidence_at_the_end_of_a_large_journal_is_indexed(tmp_path: Path) -> None:
-    filler = (b"Mar 06 17:00:00 ip-10-0-0-1 kubelet[1]: I0306 17:00:00.000000 1 kubelet.go:1] "
-              b'"SyncLoop (PLEG): event for pod" pod="default/web"\n')
+    filler = (
+        b"Mar 06 17:00:00 ip-10-0-0-1 kubelet[1]: I0306 17:00:00.000000 1 kubelet.go:1] "
+        b'"SyncLoop (PLEG): event for pod" pod="default/web"\n'
+    )
     lines = 200_000
     root = tmp_path / "bundle"
     (root / "kubelet").mkdir(parents=True)
     with (root / "kubelet" / "kubelet.log").open("wb") as fh:
         for _ in range(lines):
             fh.write(filler)
-        fh.write(b'Mar 06 18:21:59 ip-10-0-0-1 kubelet[1]: E0306 18:21:59.1 1 kubelet.go:2] "Skipping pod '
-                 b'synchronization" err="PLEG is not healthy: pleg was last seen active 3m0s ago"\n')
+        fh.write(
+            b'Mar 06 18:21:59 ip-10-0-0-1 kubelet[1]: E0306 18:21:59.1 1 kubelet.go:2] "Skipping pod '
+            b'synchronization" err="PLEG is not healthy: pleg was last seen active 3m0s ago"\n'
+        )
     idx = index_bundle(root)
     [pleg] = idx.findings
     assert (pleg.rule, pleg.line, pleg.count) == ("kubelet.pleg-unhealthy", lines + 1, 1)
@@ -159,10 +162,12 @@ def test_al2_bundle_with_journal_header_is_recognised(tmp_path: Path) -> None:
     (tmp_path / "kubelet" / "kubelet-config.json").write_text('{"clusterDNS": ["172.20.0.10"]}\n')
     (tmp_path / "kubelet" / "kubelet.log").write_text(
         "-- Logs begin at Thu 2025-02-27 09:58:11 UTC, end at Thu 2025-03-06 18:22:05 UTC. --\n"
-        "Mar 06 18:01:12 ip-10-0-0-1 kubelet[1]: E0306 18:01:12.1 1 kubelet.go:2] \"Unable to register node with "
-        "API server\" err=\"Unauthorized\"\n")
+        'Mar 06 18:01:12 ip-10-0-0-1 kubelet[1]: E0306 18:01:12.1 1 kubelet.go:2] "Unable to register node with '
+        'API server" err="Unauthorized"\n'
+    )
     (tmp_path / "var_log" / "messages").write_text(
-        "Mar  6 18:02:00 ip-10-0-0-1 kernel: Out of memory: Killed process 911 (java) total-vm:99kB\n")
+        "Mar  6 18:02:00 ip-10-0-0-1 kernel: Out of memory: Killed process 911 (java) total-vm:99kB\n"
+    )
     idx = index_bundle(tmp_path, collected_at=None)
     assert idx.bundle["variant"] == "al2"
     rules = {f.rule: f for f in idx.findings}

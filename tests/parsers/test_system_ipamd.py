@@ -363,3 +363,12 @@ def test_read_json_line_lookup_with_non_one_start() -> None:
     offset = doc.text.index('"k"')
     assert doc.line_at(offset) == 11
     assert doc.line_text(11) == '  "k": 1'
+
+
+def test_oversized_document_is_refused_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import eksdiag.engine.parsers.ipamd as ipamd
+
+    monkeypatch.setattr(ipamd, "MAX_JSON_CHARS", 64)
+    text = json.dumps({"0": infos(5, 5, [PRIMARY, SECONDARY])}, indent=1)
+    parsed = parse_enis(numbered(text))
+    assert (parsed["valid"], parsed["error"], parsed["network_cards"]) == (False, "too large", [])

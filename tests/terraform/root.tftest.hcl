@@ -39,17 +39,17 @@ run "defaults_plan" {
   }
 
   assert {
-    condition     = output.oauth_discovery_url == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/openid-configuration"
-    error_message = "The gateway must trust the created user pool's discovery URL."
-  }
-
-  assert {
     condition     = sort(output.tool_names) == sort(["nodelog___collect", "nodelog___status", "findings___errors", "capture___tcpdump_capture", "runbooks___list_sops"])
     error_message = "Tool names must be <target>___<tool> for every tool of every schema file."
   }
 }
 
 run "defaults_apply" {
+  assert {
+    condition     = output.oauth_discovery_url == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/openid-configuration"
+    error_message = "The gateway must trust the created user pool's discovery URL."
+  }
+
   assert {
     condition     = output.gateway_url == "https://eksdiag-abcdefghij.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp"
     error_message = "gateway_url must come from the gateway's Cloud Control properties."

@@ -48,8 +48,12 @@ def _filter_listing(idx: BundleIndex) -> tuple[str | None, Mapping[str, Any]]:
 
 
 def _rule_text(chain: str, rule: Mapping[str, Any]) -> str:
-    parts = [chain, str(rule.get("target")), str(rule.get("prot", "all")),
-             f"{rule.get('source', '0.0.0.0/0')} -> {rule.get('destination', '0.0.0.0/0')}"]
+    parts = [
+        chain,
+        str(rule.get("target")),
+        str(rule.get("prot", "all")),
+        f"{rule.get('source', '0.0.0.0/0')} -> {rule.get('destination', '0.0.0.0/0')}",
+    ]
     match = rule.get("match") or ""
     if match:
         parts.append(str(match))
@@ -85,11 +89,7 @@ def iptables_rule_count(idx: BundleIndex) -> Measure:
     files = [p for p in (*FILTER_LISTINGS[:1], NAT_LISTING) if p in idx.artifacts]
     if not files:
         return Measure(None, ())
-    total = sum(
-        len(chain.get("rules", []))
-        for p in files
-        for chain in idx.artifacts[p].get("chains", {}).values()
-    )
+    total = sum(len(chain.get("rules", [])) for p in files for chain in idx.artifacts[p].get("chains", {}).values())
     return Measure(total, tuple(files))
 
 
@@ -169,7 +169,8 @@ def max_use_pct(path: str, field: str) -> Callable[[BundleIndex], Measure]:
         values = [
             int(fs[field])
             for fs in table.get("filesystems", [])
-            if isinstance(fs.get(field), int) and fs.get("filesystem") not in PSEUDO_FILESYSTEMS
+            if isinstance(fs.get(field), int)
+            and fs.get("filesystem") not in PSEUDO_FILESYSTEMS
             and not str(fs.get("mounted_on", "")).startswith("/boot")
         ]
         return Measure(max(values) if values else None, (path,))
@@ -186,10 +187,15 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("iptables.forward_packets", "packets counted in the FORWARD chain", forward_packets),
     Dimension("conntrack.entries", "conntrack entries (nf_conntrack_count)", conntrack_entries),
     Dimension("conntrack.insert_failed", "conntrack insert failures, all CPUs", conntrack_insert_failed),
-    Dimension("kubelet.apiserver_errors", "kubelet API-server timeouts and node status failures",
-              rule_count("kubelet.apiserver-timeout", "kubelet.node-status-update-failed")),
+    Dimension(
+        "kubelet.apiserver_errors",
+        "kubelet API-server timeouts and node status failures",
+        rule_count("kubelet.apiserver-timeout", "kubelet.node-status-update-failed"),
+    ),
     Dimension("ipamd.errors", "ipamd error-level log lines", rule_count("vpc-cni.ipamd-error")),
-    Dimension("memory.oom_kills", "OOM kills (cgroup and global)", rule_count("kernel.oom.cgroup", "kernel.oom.global")),
+    Dimension(
+        "memory.oom_kills", "OOM kills (cgroup and global)", rule_count("kernel.oom.cgroup", "kernel.oom.global")
+    ),
     Dimension("disk.max_use_pct", "highest disk use% of a real filesystem", max_use_pct(DF, "use_pct")),
     Dimension("inodes.max_use_pct", "highest inode use% of a real filesystem", max_use_pct(INODES, "iuse_pct")),
 )
@@ -215,7 +221,8 @@ def compare_dimension(dimension: Dimension, idx: BundleIndex, baseline: BundleIn
         "files": sorted(set(mine.files) | set(theirs.files)),
     }
     if isinstance(mine.value, list) or isinstance(theirs.value, list):
-        a, b = set(mine.value or []), set(theirs.value or [])
+        a = set(mine.value) if isinstance(mine.value, list) else set()
+        b = set(theirs.value) if isinstance(theirs.value, list) else set()
         entry["only_in_bundle"] = sorted(a - b)
         entry["only_in_baseline"] = sorted(b - a)
         entry["differs"] = a != b

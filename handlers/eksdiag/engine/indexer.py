@@ -20,10 +20,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
-from eksdiag.engine.model import Evidence, Finding, Hit, Rule, Severity
+from eksdiag.engine.model import Evidence, Finding, Hit, Rule
 from eksdiag.engine.parsers import spec_for
 from eksdiag.engine.parsers.logline import collection_time_from_name, line_timestamp
-from eksdiag.engine.reader import BundleError, Limits, LimitExceeded, Member, WalkReport, walk_bundle
+from eksdiag.engine.reader import (
+    BundleError,
+    ByteStream,
+    LimitExceeded,
+    Limits,
+    Member,
+    WalkReport,
+    walk_bundle,
+)
 from eksdiag.engine.rules import CATALOGUE
 from eksdiag.engine.scanner import (
     BINARY_PROBE_BYTES,
@@ -147,7 +155,7 @@ class _IndexRun:
         self.paths: set[str] = set()
 
     def index_member(self, member: Member) -> None:
-        raw: IO[bytes] = member.stream
+        raw: ByteStream = member.stream
         writer = self.sink.open(member.path) if self.sink else None
         try:
             if writer is not None:
@@ -162,9 +170,9 @@ class _IndexRun:
         self.files.append(entry)
         self.paths.add(member.path)
 
-    def _scan(self, path: str, raw: IO[bytes]) -> dict[str, Any]:
+    def _scan(self, path: str, raw: ByteStream) -> dict[str, Any]:
         entry: dict[str, Any] = {"path": path, "size": 0, "lines": 0, "binary": False}
-        text: IO[bytes] = raw
+        text: ByteStream = raw
         if path.endswith(".gz"):
             text = _BoundedGzip(raw, self.limits.max_nested_gzip_bytes)
         probe = _Probe(text)
@@ -364,7 +372,7 @@ def _reason(exc: BaseException) -> str:
 class _Tee(io.RawIOBase):
     """Reads from ``source`` and writes every byte read to ``target``."""
 
-    def __init__(self, source: IO[bytes], target: IO[bytes]) -> None:
+    def __init__(self, source: ByteStream, target: IO[bytes]) -> None:
         self._source = source
         self._target = target
 
@@ -383,7 +391,7 @@ class _Tee(io.RawIOBase):
         return len(data)
 
 
-def _drain(stream: IO[bytes], chunk: int = 1024**2) -> None:
+def _drain(stream: ByteStream, chunk: int = 1024**2) -> None:
     while stream.read(chunk):
         pass
 
@@ -391,7 +399,7 @@ def _drain(stream: IO[bytes], chunk: int = 1024**2) -> None:
 class _Probe(io.RawIOBase):
     """Peeks at the first bytes of a stream to tell text from binary, then reads through."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: ByteStream) -> None:
         self._source = source
         self._head = source.read(BINARY_PROBE_BYTES)
 
@@ -415,8 +423,8 @@ class _Probe(io.RawIOBase):
 class _BoundedGzip(io.RawIOBase):
     """Inflates a rotated ``.gz`` log inside the bundle, with a cap on inflated bytes."""
 
-    def __init__(self, raw: IO[bytes], max_bytes: int) -> None:
-        self._inflated = gzip.GzipFile(fileobj=raw, mode="rb")
+    def __init__(self, raw: ByteStream, max_bytes: int) -> None:
+        self._inflated = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[call-overload]
         self._left = max_bytes
         self._max = max_bytes
 

@@ -9,6 +9,7 @@ walk and is reported, keeping what was read.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import posixpath
@@ -18,20 +19,39 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
-try:  # ISA-L inflates ~2x faster than zlib; zlib is the always-available fallback.
+try:  # ISA-L inflates ~2x faster than zlib, in its own thread; zlib is the fallback.
     from isal import igzip_threaded as _gzip_threaded
 except ImportError:  # pragma: no cover - isal ships wheels for every Lambda platform
-    _gzip_threaded = None
-
-import gzip
+    _gzip_threaded = None  # type: ignore[assignment]
 
 GZIP_MAGIC = b"\x1f\x8b"
-KNOWN_TOP_DIRS = frozenset({
-    "cni", "containerd", "docker", "gpu", "ipamd", "kernel", "kubelet", "modinfo", "networking",
-    "nodeadm", "sandbox-image", "storage", "sysctls", "system", "var_log",
-})
+KNOWN_TOP_DIRS = frozenset(
+    {
+        "cni",
+        "containerd",
+        "docker",
+        "gpu",
+        "ipamd",
+        "kernel",
+        "kubelet",
+        "modinfo",
+        "networking",
+        "nodeadm",
+        "sandbox-image",
+        "storage",
+        "sysctls",
+        "system",
+        "var_log",
+    }
+)
+
+
+class ByteStream(Protocol):
+    """Anything with ``read(size) -> bytes``: files, tar member streams, our wrappers."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class BundleError(Exception):
@@ -65,7 +85,7 @@ class Member:
     """Bundle-relative POSIX path, no leading ``./``."""
     size: int
     mtime: float
-    stream: BinaryIO
+    stream: ByteStream
 
 
 @dataclass
@@ -86,7 +106,7 @@ class WalkReport:
 class _CountingReader(io.RawIOBase):
     """Counts the bytes read through it; optionally enforces byte and ratio limits."""
 
-    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None]) -> None:
+    def __init__(self, raw: ByteStream, on_read: Callable[[int], None]) -> None:
         self._raw = raw
         self._on_read = on_read
 
@@ -157,7 +177,7 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
         inflated = buffered
     counted = io.BufferedReader(_CountingReader(inflated, _count_uncompressed(report, limits)), 1024**2)
     try:
-        tar = tarfile.open(fileobj=counted, mode="r|")
+        tar = tarfile.open(fileobj=counted, mode="r|")  # noqa: SIM115 - closed in the finally below
     except (tarfile.ReadError, EOFError, OSError, zlib.error) as exc:
         raise BundleError(f"not a tar or tar.gz bundle: {_reason(exc)}") from None
     wrapper: str | None = None
@@ -177,7 +197,7 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
                     wrapper = name + "/"
                 continue
             if wrapper and name.startswith(wrapper):
-                name = name[len(wrapper):]
+                name = name[len(wrapper) :]
             report.max_mtime = max(report.max_mtime, float(info.mtime or 0))
             if info.isdir():
                 continue
@@ -196,6 +216,8 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
         report.problems.append(f"archive truncated or corrupt: {_reason(exc)}")
         if members == 0:
             raise BundleError(f"not a tar or tar.gz bundle: {_reason(exc)}") from None
+    finally:
+        tar.close()
 
 
 def _walk_directory(root: Path, limits: Limits, report: WalkReport) -> Iterator[Member]:
@@ -239,7 +261,7 @@ def _rel(root: Path, path: Path) -> str:
 class _Prefixed(io.RawIOBase):
     """A stream with some already-read bytes put back in front."""
 
-    def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
+    def __init__(self, prefix: bytes, rest: ByteStream) -> None:
         self._prefix = prefix
         self._rest = rest
 

@@ -14,11 +14,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import IO
 
 import re2
 
 from eksdiag.engine.model import Evidence, Rule
+from eksdiag.engine.reader import ByteStream
 
 EVIDENCE_HEAD = 3
 EVIDENCE_TAIL = 2
@@ -111,9 +111,7 @@ class RuleSet:
 
 def rules_for_path(path: str, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
     return tuple(
-        rule
-        for rule in rules
-        if rule.pattern is not None and any(fnmatch.fnmatchcase(path, g) for g in rule.files)
+        rule for rule in rules if rule.pattern is not None and any(fnmatch.fnmatchcase(path, g) for g in rule.files)
     )
 
 
@@ -175,7 +173,7 @@ class BlockReader:
     After iteration, ``lines`` is the number of lines read.
     """
 
-    def __init__(self, stream: IO[bytes], chunk_bytes: int, max_line_bytes: int) -> None:
+    def __init__(self, stream: ByteStream, chunk_bytes: int, max_line_bytes: int) -> None:
         self._stream = stream
         self._chunk = chunk_bytes
         self._max_line = max_line_bytes

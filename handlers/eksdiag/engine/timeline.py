@@ -42,8 +42,16 @@ def timeline(
     for event in events:
         when = _parse(event["time"])
         if previous is None or (when - previous).total_seconds() > gap_seconds:
-            clusters.append({"start": event["time"], "end": event["time"], "events": 0,
-                             "rules": [], "files": [], "severity": Severity.INFO.value})
+            clusters.append(
+                {
+                    "start": event["time"],
+                    "end": event["time"],
+                    "events": 0,
+                    "rules": [],
+                    "files": [],
+                    "severity": Severity.INFO.value,
+                }
+            )
         cluster = clusters[-1]
         cluster["end"] = event["time"]
         cluster["events"] += 1

@@ -28,7 +28,6 @@ mock_data "aws_iam_policy_document" {
 }
 
 mock_resource "aws_kms_key" {
-  override_during = plan
   defaults = {
     arn    = "arn:aws:kms:us-east-1:111122223333:key/0b9b9cde-1111-2222-3333-444455556666"
     key_id = "0b9b9cde-1111-2222-3333-444455556666"
@@ -78,7 +77,6 @@ mock_resource "aws_ssm_document" {
 }
 
 mock_resource "aws_cognito_user_pool" {
-  override_during = plan
   defaults = {
     id  = "us-east-1_AbCdEf123"
     arn = "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_AbCdEf123"

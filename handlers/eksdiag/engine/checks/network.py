@@ -250,11 +250,7 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
                 continue
             if dev.startswith(veth_prefix) and route.get("table") == "main":
                 _add(ranges.pods, route.get("dst"))
-            elif (
-                route.get("proto") == "kernel"
-                and route.get("scope") == "link"
-                and route.get("table") == "main"
-            ):
+            elif route.get("proto") == "kernel" and route.get("scope") == "link" and route.get("table") == "main":
                 network, _ = _network(route.get("dst"))
                 if network is not None and not network.is_link_local:
                     _add(ranges.vpc, route.get("dst"))
@@ -275,15 +271,12 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
         network, _ = _network(ip)
         if network is None:
             continue
-        supernet = (
-            network.supernet(new_prefix=16) if network.version == 4 else network.supernet(new_prefix=108)
-        )
+        supernet = network.supernet(new_prefix=16) if network.version == 4 else network.supernet(new_prefix=108)
         if supernet not in ranges.services:
             ranges.services.append(supernet)
     if ranges.services:
         ranges.notes.append(
-            "service range guessed as the /16 (IPv6: /108) around KUBE-SERVICES cluster IPs or kubelet "
-            "clusterDNS"
+            "service range guessed as the /16 (IPv6: /108) around KUBE-SERVICES cluster IPs or kubelet clusterDNS"
         )
     else:
         ranges.services = [ipaddress.ip_network(c) for c in EKS_DEFAULT_SERVICE_CIDRS]
@@ -497,9 +490,7 @@ def check_kube_proxy_chains(artifacts: ArtifactMap) -> list[Hit]:
     if ipv6 is not None and ipv6[1].get("svc_jumps", 0) > 0:
         return []  # an IPv6 cluster: services live in ip6tables
     problem = (
-        "KUBE-SERVICES chain missing"
-        if not kube.get("services_chain")
-        else "KUBE-SERVICES has no KUBE-SVC-* jumps"
+        "KUBE-SERVICES chain missing" if not kube.get("services_chain") else "KUBE-SERVICES has no KUBE-SVC-* jumps"
     )
     item = {
         "problem": problem,
@@ -568,9 +559,7 @@ def _int(value: Any) -> int | None:
 def check_conntrack_near_full(artifacts: ArtifactMap) -> list[Hit]:
     sysctl = _get(artifacts, "sysctls/sysctl_all.txt", "sysctl")
     values = sysctl.get("values", {}) if sysctl else {}
-    max_key = next(
-        (k for k in ("net.netfilter.nf_conntrack_max", "net.nf_conntrack_max") if k in values), None
-    )
+    max_key = next((k for k in ("net.netfilter.nf_conntrack_max", "net.nf_conntrack_max") if k in values), None)
     if sysctl is None or max_key is None:
         return []
     maximum = _int(values[max_key])
@@ -867,7 +856,6 @@ NETWORK_RULES: tuple[Rule, ...] = (
         title="CNI network configuration invalid",
         files=("cni/*.conflist", "cni/*.conf"),
         check=check_cni_config,
-        description="A CNI config file that is not valid JSON or has no main plugin makes sandbox "
-        "creation fail.",
+        description="A CNI config file that is not valid JSON or has no main plugin makes sandbox creation fail.",
     ),
 )

@@ -149,8 +149,7 @@ def check_ip_pool(artifacts: ArtifactMap) -> list[Hit]:
         ]
         detail: dict[str, Any] = {
             "network_cards": [
-                {k: card.get(k) for k in ("network_card", "total_ips", "assigned_ips", "eni_count")}
-                for card in cards
+                {k: card.get(k) for k in ("network_card", "total_ips", "assigned_ips", "eni_count")} for card in cards
             ],
             **eni_detail,
         }

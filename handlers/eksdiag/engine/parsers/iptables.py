@@ -14,9 +14,12 @@ from typing import Any
 
 from eksdiag.engine.parsers.base import Line
 
-MAX_STORED_RULES = 4000
+MAX_STORED_RULES = 2000
 """Rules kept per file. Rules of built-in chains are always kept; beyond this, rules of user chains
 (thousands of KUBE-SVC-*/KUBE-SEP-* on big clusters) are only counted (``rules_truncated``)."""
+
+MAX_STORED_CHAINS = 1000
+"""User chains kept per file (built-in chains always are); the rest are counted (``chains_truncated``)."""
 
 MAX_SAMPLE = 256
 BUILTIN_CHAINS = frozenset({"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"})
@@ -79,9 +82,7 @@ class _KubeSummary:
         self.snat_return_cidrs: list[str] = []
         self.ipvs = False
 
-    def observe(
-        self, chain: str, target: str, destination: str | None, comment: str | None, text: str
-    ) -> None:
+    def observe(self, chain: str, target: str, destination: str | None, comment: str | None, text: str) -> None:
         if chain == "KUBE-SERVICES":
             if target.startswith("KUBE-SVC-"):
                 self.svc_jumps += 1
@@ -154,6 +155,8 @@ def parse_iptables_list(lines: Iterable[Line], table: str = "filter", family: st
     unparsed = 0
     unparsed_sample: list[dict[str, Any]] = []
     kube = _KubeSummary()
+    chain_names: set[str] = set()
+    chains_truncated = False
     for number, text in lines:
         stripped = text.strip()
         if not stripped:
@@ -183,8 +186,13 @@ def parse_iptables_list(lines: Iterable[Line], table: str = "filter", family: st
                     current["policy_bytes"] = parse_counter(policy.group(3))
             elif refs:
                 current["references"] = int(refs.group(1))
-            chains.setdefault(name, current)
-            current = chains[name]
+            chain_names.add(name)
+            if name in chains:
+                current = chains[name]
+            elif current["builtin"] or name in BUILTIN_CHAINS or len(chains) < MAX_STORED_CHAINS:
+                chains[name] = current
+            else:
+                chains_truncated = True
             continue
         if _HEADER_RE.match(text):
             has_num = bool(_HEADER_RE.match(text).group(1))  # type: ignore[union-attr]
@@ -196,9 +204,7 @@ def parse_iptables_list(lines: Iterable[Line], table: str = "filter", family: st
             footer_total = int(total_match.group(1))
             footer_line = number
             continue
-        if stripped.startswith("#") or stripped.lower().startswith(
-            ("warning", "fatal", "iptables", "ip6tables")
-        ):
+        if stripped.startswith("#") or stripped.lower().startswith(("warning", "fatal", "iptables", "ip6tables")):
             if len(warnings) < 20:
                 warnings.append({"line": number, "text": text})
             continue
@@ -222,6 +228,8 @@ def parse_iptables_list(lines: Iterable[Line], table: str = "filter", family: st
         "table": table,
         "family": family,
         "chains": chains,
+        "chain_count": len(chain_names),
+        "chains_truncated": chains_truncated,
         "rule_count": total,
         "rules_truncated": truncated,
         "footer_total_rules": footer_total,
@@ -229,7 +237,7 @@ def parse_iptables_list(lines: Iterable[Line], table: str = "filter", family: st
         "warnings": warnings,
         "unparsed": unparsed,
         "unparsed_sample": unparsed_sample,
-        "kube": kube.to_dict(chains),
+        "kube": kube.to_dict(chain_names),
     }
 
 
@@ -300,9 +308,7 @@ _SAVE_OPTIONS = {
 }
 
 
-def _parse_save_rule(
-    number: int, text: str, body: str, table: str | None, family: str
-) -> dict[str, Any] | None:
+def _parse_save_rule(number: int, text: str, body: str, table: str | None, family: str) -> dict[str, Any] | None:
     tokens = [m.group(0) for m in _TOKEN_RE.finditer(body)]
     if len(tokens) < 2 or tokens[0] not in ("-A", "--append", "-I", "--insert"):
         return None

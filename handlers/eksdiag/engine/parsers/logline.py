@@ -385,9 +385,7 @@ def parse_iso_time(text: str) -> datetime | None:
     year, month, day, hour, minute, second, frac, zone = m.groups()
     micros = int((frac + "00000")[:6]) if frac else 0
     try:
-        stamp = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=UTC
-        )
+        stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=UTC)
     except (ValueError, OverflowError):
         return None
     if zone and zone != "Z":
@@ -457,9 +455,7 @@ def _line_timestamp(text: str, reference: datetime) -> datetime | None:
         m = _DMESG_CTIME.match(text)
         if m is None:
             return None
-        return _build(
-            int(m.group(6)), MONTHS.get(m.group(1), 0), m.group(2), m.group(3), m.group(4), m.group(5)
-        )
+        return _build(int(m.group(6)), MONTHS.get(m.group(1), 0), m.group(2), m.group(3), m.group(4), m.group(5))
     if head == "t" and text.startswith('time="'):
         return parse_iso_time(text[6:])
     if head in "IWEF":
@@ -520,9 +516,7 @@ def collection_time_from_name(bundle_name: str) -> datetime | None:
     if m is None:
         return None
     try:
-        return datetime(
-            int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5)), int(m.group(6)), tzinfo=UTC
-        )
+        return datetime(int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5)), int(m.group(6)), tzinfo=UTC)
     except ValueError:
         return None
 

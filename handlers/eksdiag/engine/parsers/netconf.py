@@ -95,9 +95,7 @@ def parse_ethtool(lines: Iterable[Line]) -> dict[str, Any]:
         "kind": "ethtool",
         "interfaces": interfaces,
         "allowance_exceeded": allowance,
-        "ena": any(
-            any(name.endswith(ALLOWANCE_SUFFIX) for name in iface["counters"]) for iface in interfaces
-        ),
+        "ena": any(any(name.endswith(ALLOWANCE_SUFFIX) for name in iface["counters"]) for iface in interfaces),
     }
 
 
@@ -174,9 +172,7 @@ def parse_cni_config(lines: Iterable[Line]) -> dict[str, Any]:
         numbers.append(number)
         texts.append(text)
     first = next(({"line": n, "text": t} for n, t in zip(numbers, texts, strict=True) if t.strip()), None)
-    plugins_line = next(
-        ({"line": n, "text": t} for n, t in zip(numbers, texts, strict=True) if '"plugins"' in t), None
-    )
+    plugins_line = next(({"line": n, "text": t} for n, t in zip(numbers, texts, strict=True) if '"plugins"' in t), None)
     result: dict[str, Any] = {
         "kind": "cni-config",
         "valid": False,

@@ -25,14 +25,10 @@ SYSTEM_SPECS: tuple[ArtifactSpec, ...] = (
     ArtifactSpec("instance-id", ("system/instance-id.txt",), parse_instance_id),
     ArtifactSpec("region", ("system/region.txt",), parse_region),
     ArtifactSpec("availability-zone", ("system/availability-zone.txt",), parse_availability_zone),
-    ArtifactSpec(
-        "kubelet-config", ("kubelet/config.json", "kubelet/kubelet-config.json"), parse_kubelet_config
-    ),
+    ArtifactSpec("kubelet-config", ("kubelet/config.json", "kubelet/kubelet-config.json"), parse_kubelet_config),
     ArtifactSpec("ipamd-enis", ("ipamd/enis.json",), parse_enis),
     ArtifactSpec("ipamd-metrics", ("ipamd/metrics.json",), parse_metrics),
     ArtifactSpec("ipamd-checkpoint", ("ipamd/ipam.json", "ipamd/ipam-nic-*.json"), parse_checkpoint),
     ArtifactSpec("ipamd-env-settings", ("ipamd/ipamd-env-settings.json",), parse_ipamd_env),
-    ArtifactSpec(
-        "networkutils-env-settings", ("ipamd/networkutils-env-settings.json",), parse_networkutils_env
-    ),
+    ArtifactSpec("networkutils-env-settings", ("ipamd/networkutils-env-settings.json",), parse_networkutils_env),
 )
