@@ -35,11 +35,6 @@ output "token_endpoint" {
 output "oauth_discovery_url" {
   description = "OpenID discovery URL the gateway trusts."
   value       = module.auth.discovery_url
-
-  precondition {
-    condition     = var.create_cognito || (var.jwt_discovery_url != null && length(var.jwt_allowed_client_ids) > 0)
-    error_message = "Set jwt_discovery_url and jwt_allowed_client_ids when create_cognito is false."
-  }
 }
 
 output "oauth_scopes" {
@@ -80,11 +75,6 @@ output "bucket_arn" {
 output "kms_key_arn" {
   description = "ARN of the KMS key protecting the bucket, table, queue, log groups and function environments."
   value       = module.kms.key_arn
-
-  precondition {
-    condition     = var.create_kms_key || var.kms_key_arn != null
-    error_message = "Set kms_key_arn when create_kms_key is false."
-  }
 }
 
 output "table_name" {

@@ -60,6 +60,11 @@ variable "kms_key_arn" {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
+
+  validation {
+    condition     = var.create_kms_key || var.kms_key_arn != null
+    error_message = "Set kms_key_arn when create_kms_key is false."
+  }
 }
 
 variable "kms_deletion_window_in_days" {
@@ -219,12 +224,22 @@ variable "jwt_discovery_url" {
     condition     = var.jwt_discovery_url == null || can(regex("^https://.+/\\.well-known/openid-configuration$", var.jwt_discovery_url))
     error_message = "jwt_discovery_url must be an https URL ending in /.well-known/openid-configuration."
   }
+
+  validation {
+    condition     = var.create_cognito || var.jwt_discovery_url != null
+    error_message = "Set jwt_discovery_url when create_cognito is false."
+  }
 }
 
 variable "jwt_allowed_client_ids" {
   description = "Client ids the gateway accepts from your own issuer (when create_cognito is false)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = var.create_cognito || length(var.jwt_allowed_client_ids) > 0
+    error_message = "Set jwt_allowed_client_ids when create_cognito is false: the gateway checks the client_id claim."
+  }
 }
 
 variable "oauth_token_endpoint" {

@@ -1,6 +1,7 @@
 terraform {
-  # 1.7 brings mock_provider for the module's own offline tests; the module itself needs 1.6.
-  required_version = ">= 1.6"
+  # 1.9: variable validations may refer to other variables (create_* toggles and their
+  # bring-your-own inputs are checked together, at plan, with a clear message).
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {

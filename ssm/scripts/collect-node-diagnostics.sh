@@ -28,7 +28,7 @@
 
 set -u
 umask 077
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 LANG=C
 LC_ALL=C
 export PATH LANG LC_ALL

@@ -23,7 +23,7 @@
 
 set -u
 umask 077
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 LANG=C
 LC_ALL=C
 export PATH LANG LC_ALL
@@ -136,6 +136,7 @@ IFS=' '
 set -- $FILTER
 IFS=$(printf ' \t\n')
 
+CAPTURE_START=$(date -u +%s)
 if [ -n "$NETNS_PID" ]; then
     timeout -k 5 -s INT "$DURATION" nsenter "--net=/proc/$NETNS_PID/ns/net" -- \
         tcpdump -i "$INTERFACE" -nn -U -Z root -s "$SNAPLEN" -c "$MAX_PACKETS" -w "$PCAP" -- "$@" \
@@ -146,6 +147,7 @@ else
         2>"$WORK/tcpdump.txt"
 fi
 rc=$?
+CAPTURE_END=$(date -u +%s)
 set +f
 # 124: stopped by the duration limit, the normal end of a capture that did not reach MaxPackets.
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
@@ -161,6 +163,8 @@ PACKETS=$(tcpdump -nn -r "$PCAP" 2>/dev/null | wc -l | tr -d ' ')
     [ -n "$POD_NAME" ] && printf '# pod: %s/%s\n' "$POD_NAMESPACE" "$POD_NAME"
     printf '# filter: %s\n' "$FILTER"
     printf '# duration_seconds: %s\n' "$DURATION"
+    printf '# capture_start_epoch: %s\n' "$CAPTURE_START"
+    printf '# capture_end_epoch: %s\n' "$CAPTURE_END"
     printf '# packets: %s\n' "$PACKETS"
     printf '# max_lines: %s\n' "$SUMMARY_MAX_LINES"
     tcpdump -nn -tt -v -r "$PCAP" 2>/dev/null | head -n "$SUMMARY_MAX_LINES"

@@ -139,12 +139,8 @@ def test_empty_bundle_gives_no_finding(rule_id: str) -> None:
             Severity.CRITICAL,
             id="dns-ip",
         ),
-        pytest.param(
-            rule_line("5", "DROP", "all", "0.0.0.0/0", "0.0.0.0/0"), Severity.CRITICAL, id="everything"
-        ),
-        pytest.param(
-            rule_line("77", "DROP", "all", "203.0.113.5", "0.0.0.0/0"), Severity.HIGH, id="unrelated-source"
-        ),
+        pytest.param(rule_line("5", "DROP", "all", "0.0.0.0/0", "0.0.0.0/0"), Severity.CRITICAL, id="everything"),
+        pytest.param(rule_line("77", "DROP", "all", "203.0.113.5", "0.0.0.0/0"), Severity.HIGH, id="unrelated-source"),
         pytest.param(
             rule_line("77", "DROP", "tcp", "0.0.0.0/0", "0.0.0.0/0", "tcp dpt:22"),
             Severity.HIGH,
@@ -155,9 +151,7 @@ def test_empty_bundle_gives_no_finding(rule_id: str) -> None:
             Severity.MEDIUM,
             id="latent-zero",
         ),
-        pytest.param(
-            rule_line("0", "DROP", "all", "203.0.113.5", "0.0.0.0/0"), Severity.MEDIUM, id="latent-unrelated"
-        ),
+        pytest.param(rule_line("0", "DROP", "all", "203.0.113.5", "0.0.0.0/0"), Severity.MEDIUM, id="latent-unrelated"),
         pytest.param(
             rule_line("2K", "DROP", "all", "!10.0.0.0/8", "0.0.0.0/0"),
             Severity.CRITICAL,
@@ -179,12 +173,16 @@ def test_forward_drop_severity(line: str, severity: Severity) -> None:
     assert hit.evidence[0].text == line.rstrip("\n")
 
 
+def test_custom_comment_mentioning_kubernetes_is_still_a_finding() -> None:
+    line = rule_line("8", "DROP", "all", "0.0.0.0/0", "10.100.0.0/16", "/* block the kubernetes services */")
+    files = {"networking/iptables-filter.txt": filter_listing(forward=line), "networking/iptables-nat.txt": NAT}
+    assert only(run("network.iptables.forward-drop", files)).severity is Severity.CRITICAL
+
+
 @pytest.mark.parametrize(
     "line",
     [
-        pytest.param(
-            rule_line("12", "DROP", "all", "0.0.0.0/0", "0.0.0.0/0", "ctstate INVALID"), id="ctstate-invalid"
-        ),
+        pytest.param(rule_line("12", "DROP", "all", "0.0.0.0/0", "0.0.0.0/0", "ctstate INVALID"), id="ctstate-invalid"),
         pytest.param(
             rule_line("9", "DROP", "all", "0.0.0.0/0", "0.0.0.0/0", "mark match 0x8000/0x8000"),
             id="kube-mark-drop",
@@ -251,9 +249,7 @@ def test_forward_drops_aggregate_into_one_hit_worst_first() -> None:
     [("network.iptables.input-drop", "input_"), ("network.iptables.output-drop", "output")],
 )
 def test_input_and_output_drops_use_their_own_rule(rule_id: str, chain: str) -> None:
-    line = rule_line(
-        "40", "REJECT", "udp", "0.0.0.0/0", "0.0.0.0/0", "udp dpt:53 reject-with icmp-port-unreachable"
-    )
+    line = rule_line("40", "REJECT", "udp", "0.0.0.0/0", "0.0.0.0/0", "udp dpt:53 reject-with icmp-port-unreachable")
     files = {"networking/iptables-filter.txt": filter_listing(**{chain: line})}
     hit = only(run(rule_id, files))
     assert hit.severity is Severity.CRITICAL
@@ -272,9 +268,7 @@ def test_filter_listing_preferred_over_default_listing_and_save() -> None:
 
 def test_falls_back_to_default_listing() -> None:
     files = {
-        "networking/iptables.txt": filter_listing(
-            forward=rule_line("5", "DROP", "all", "0.0.0.0/0", "10.100.0.0/16")
-        )
+        "networking/iptables.txt": filter_listing(forward=rule_line("5", "DROP", "all", "0.0.0.0/0", "10.100.0.0/16"))
     }
     hit = only(run("network.iptables.forward-drop", files))
     assert (hit.file, hit.severity) == ("networking/iptables.txt", Severity.CRITICAL)
@@ -349,11 +343,7 @@ def test_ipv6_filter_reported_in_its_own_file() -> None:
             id="drop-latent",
         ),
         pytest.param(
-            {
-                "networking/iptables-save.txt": SAVE_FILTER.replace(
-                    ":FORWARD ACCEPT [0:0]", ":FORWARD DROP [12:720]"
-                )
-            },
+            {"networking/iptables-save.txt": SAVE_FILTER.replace(":FORWARD ACCEPT [0:0]", ":FORWARD DROP [12:720]")},
             Severity.HIGH,
             "networking/iptables-save.txt",
             id="save-fallback",
@@ -391,12 +381,8 @@ NAT_IPVS = NAT_WITHOUT_KUBE + (
 @pytest.mark.parametrize(
     ("files", "evidence"),
     [
-        pytest.param(
-            {"networking/iptables-nat.txt": NAT_WITHOUT_KUBE}, "Chain PREROUTING", id="no-kube-services"
-        ),
-        pytest.param(
-            {"networking/iptables-nat.txt": NAT_EMPTY_SERVICES}, "Chain KUBE-SERVICES", id="no-svc-jumps"
-        ),
+        pytest.param({"networking/iptables-nat.txt": NAT_WITHOUT_KUBE}, "Chain PREROUTING", id="no-kube-services"),
+        pytest.param({"networking/iptables-nat.txt": NAT_EMPTY_SERVICES}, "Chain KUBE-SERVICES", id="no-svc-jumps"),
         pytest.param(
             {
                 "networking/iptables-nat.txt": NAT_WITHOUT_KUBE,
@@ -458,6 +444,13 @@ def test_kube_proxy_chains_missing(files: dict[str, str], evidence: str) -> None
         ),
         pytest.param(
             {
+                "networking/iptables-nat.txt": NAT_WITHOUT_KUBE,
+                "cni/05-cilium.conflist": json.dumps({"name": "cilium", "plugins": [{"type": "cilium-cni"}]}),
+            },
+            id="cilium-replaces-kube-proxy",
+        ),
+        pytest.param(
+            {
                 "networking/iptables-nat.txt": NAT_EMPTY_SERVICES,
                 "networking/ip6tables-nat.txt": NAT.replace("10.100.0.10 ", "fd00::a      ").replace(
                     "10.100.0.1  ", "fd00::1     "
@@ -507,9 +500,7 @@ def test_blackhole_routes(route: str, with_nat: bool, severity: Severity) -> Non
             "unreachable default dev lo table unspec proto kernel metric 4294967295 error -101 pref medium",
             id="kernel-v6-default",
         ),
-        pytest.param(
-            "networking/ip6route.txt", "unreachable ::/96 dev lo metric 1024 error -113", id="v6-sit-prefix"
-        ),
+        pytest.param("networking/ip6route.txt", "unreachable ::/96 dev lo metric 1024 error -113", id="v6-sit-prefix"),
         pytest.param("networking/iproute.txt", "", id="healthy"),
     ],
 )
@@ -550,8 +541,7 @@ def test_conntrack_near_full_from_sysctl(count: int, severity: Severity | None) 
 
 def test_conntrack_near_full_falls_back_to_list_entry_count() -> None:
     entries = "".join(
-        f"tcp      6 86397 ESTABLISHED src=192.168.40.17 dst=10.100.0.1 sport={i} dport=443 use=1\n"
-        for i in range(95)
+        f"tcp      6 86397 ESTABLISHED src=192.168.40.17 dst=10.100.0.1 sport={i} dport=443 use=1\n" for i in range(95)
     )
     files = {
         "sysctls/sysctl_all.txt": sysctl(None, maximum=100),
@@ -610,9 +600,7 @@ NIC statistics:
         (0, 0, 0, None, 0),
     ],
 )
-def test_ena_allowance_exceeded(
-    bw_in: int, pps: int, linklocal: int, severity: Severity | None, count: int
-) -> None:
+def test_ena_allowance_exceeded(bw_in: int, pps: int, linklocal: int, severity: Severity | None, count: int) -> None:
     text = ETHTOOL.format(bw_in=bw_in, pps=pps, linklocal=linklocal)
     hits = run("network.ena.allowance-exceeded", {"networking/ethtool.txt": text})
     if severity is None:
@@ -711,11 +699,7 @@ def _seed() -> ModuleType:
 
 def _network_files(faulty: bool) -> dict[str, str]:
     files: dict[str, str] = _seed().node_files(faulty=faulty)
-    return {
-        p: t
-        for p, t in files.items()
-        if any(fnmatch.fnmatchcase(p, g) for s in NETWORK_SPECS for g in s.paths)
-    }
+    return {p: t for p, t in files.items() if any(fnmatch.fnmatchcase(p, g) for s in NETWORK_SPECS for g in s.paths)}
 
 
 def _all_hits(files: dict[str, str]) -> list[Hit]:
@@ -740,9 +724,7 @@ def test_seed_healthy_node_has_nothing_above_medium() -> None:
 def test_service_range_from_kubelet_cluster_dns_and_veth_prefix_from_ipamd() -> None:
     from eksdiag.engine.checks.network import infer_ranges
 
-    arts = artifacts(
-        {"networking/iproute.txt": "10.1.2.3 dev cali12345 scope link\n10.1.2.4 dev eni1 scope link\n"}
-    )
+    arts = artifacts({"networking/iproute.txt": "10.1.2.3 dev cali12345 scope link\n10.1.2.4 dev eni1 scope link\n"})
     arts["kubelet/config.json"] = {"kind": "kubelet-config", "cluster_dns": ["172.20.0.10"]}
     arts["ipamd/networkutils-env-settings.json"] = {
         "kind": "networkutils-env-settings",
@@ -752,3 +734,14 @@ def test_service_range_from_kubelet_cluster_dns_and_veth_prefix_from_ipamd() -> 
     assert [str(n) for n in ranges.services] == ["172.20.0.0/16"] and not ranges.services_assumed
     assert [str(n) for n in ranges.dns_ips] == ["172.20.0.10/32"]
     assert [str(n) for n in ranges.pods] == ["10.1.2.3/32"]
+
+
+def test_docker_bridge_is_not_taken_for_a_vpc_range() -> None:
+    from eksdiag.engine.checks.network import infer_ranges
+
+    routes = (
+        "172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown\n"
+        "192.168.32.0/19 dev ens5 proto kernel scope link src 192.168.45.12 metric 512\n"
+    )
+    ranges = infer_ranges(artifacts({"networking/iproute.txt": routes}))
+    assert [str(n) for n in ranges.vpc] == ["192.168.32.0/19"]

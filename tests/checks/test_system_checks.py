@@ -81,7 +81,7 @@ def test_disk_usage_thresholds(pct: int, severity: Severity | None) -> None:
         "tmpfs            1.6G  1.6G     0 100% /run",
         "devtmpfs         4.0M  4.0M     0 100% /dev",
         "shm               64M   64M     0 100% /run/containerd/io.containerd.grpc.v1.cri/sandboxes/77/shm",
-        "overlay           80G   79G  1.0G  99% /run/containerd/io.containerd.runtime.v2.task/k8s.io/77/rootfs",  # noqa: E501
+        "overlay           80G   79G  1.0G  99% /run/containerd/io.containerd.runtime.v2.task/k8s.io/77/rootfs",
         "/dev/nvme0n1p128  10M   10M     0 100% /boot/efi",
         "/dev/loop3        56M   56M     0 100% /snap/core18/2829",
     ],
@@ -110,9 +110,7 @@ def test_several_full_filesystems_give_one_hit_with_worst_severity() -> None:
 
 
 def test_network_data_volume_counts() -> None:
-    extra = (
-        "127.0.0.1:/      8.0E  7.7E  300P  97% /var/lib/kubelet/pods/1/volumes/kubernetes.io~csi/efs/mount\n"
-    )
+    extra = "127.0.0.1:/      8.0E  7.7E  300P  97% /var/lib/kubelet/pods/1/volumes/kubernetes.io~csi/efs/mount\n"
     (hit,) = check_disk_usage(mounts_with(38, extra))
     assert hit.severity is Severity.CRITICAL
 

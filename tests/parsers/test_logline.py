@@ -206,8 +206,7 @@ def test_logrus_containerd_line() -> None:
 
 def test_logrus_unquoted_values_and_extra_fields() -> None:
     parsed = parse_logrus(
-        'time="2025-03-06T18:21:40.118870551Z" level=info msg=TaskOOM '
-        "container_id=9b2e runtime=io.containerd.runc.v2"
+        'time="2025-03-06T18:21:40.118870551Z" level=info msg=TaskOOM container_id=9b2e runtime=io.containerd.runc.v2'
     )
     assert parsed is not None
     assert (parsed.level, parsed.msg, parsed.fields) == (
@@ -262,9 +261,7 @@ def test_dmesg_raw_padded_seconds() -> None:
 
 
 def test_dmesg_ctime() -> None:
-    parsed = parse_dmesg(
-        "[Thu Mar  6 18:21:40 2025] Memory cgroup out of memory: Killed process 48211 (python3)"
-    )
+    parsed = parse_dmesg("[Thu Mar  6 18:21:40 2025] Memory cgroup out of memory: Killed process 48211 (python3)")
     assert parsed is not None
     assert parsed.seconds is None
     assert parsed.time == datetime(2025, 3, 6, 18, 21, 40, tzinfo=UTC)
@@ -407,9 +404,7 @@ def test_journal_klog_with_other_month_falls_back_to_journal_stamp() -> None:
 
 
 def test_parse_iso_time_truncates_nanoseconds() -> None:
-    assert parse_iso_time("2025-03-06T18:01:10.871234567Z") == datetime(
-        2025, 3, 6, 18, 1, 10, 871234, tzinfo=UTC
-    )
+    assert parse_iso_time("2025-03-06T18:01:10.871234567Z") == datetime(2025, 3, 6, 18, 1, 10, 871234, tzinfo=UTC)
 
 
 # --- bundle names --------------------------------------------------------------------------------

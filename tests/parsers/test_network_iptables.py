@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from eksdiag.engine.parsers import spec_for
 from eksdiag.engine.parsers.iptables import (
+    MAX_STORED_CHAINS,
     MAX_STORED_RULES,
     parse_counter,
     parse_ipset,
@@ -421,3 +422,33 @@ def test_counter_suffixes(text: str, value: int) -> None:
 @pytest.mark.parametrize("text", ["", "K", "1.5K", "-1", "12X", "abc"])
 def test_counter_rejects_non_counters(text: str) -> None:
     assert parse_counter(text) is None
+
+
+def test_listing_caps_stored_user_chains_but_counts_them() -> None:
+    header = " pkts bytes target     prot opt in     out     source               destination"
+    seps = "".join(
+        f"Chain KUBE-SEP-{i:06d} (1 references)\n{header}\n"
+        "    0     0 DNAT       tcp  --  *      *       0.0.0.0/0            0.0.0.0/0            tcp to:192.168.1.5:80\n"
+        for i in range(MAX_STORED_CHAINS + 5)
+    )
+    text = seps + f"Chain FORWARD (policy DROP 3 packets, 180 bytes)\n{header}\n"
+    parsed = parse_iptables_list(numbered(text))
+    assert parsed["chains_truncated"] is True
+    assert parsed["chain_count"] == MAX_STORED_CHAINS + 6
+    assert len(parsed["chains"]) == MAX_STORED_CHAINS + 1
+    assert parsed["chains"]["FORWARD"]["policy_packets"] == 3
+    assert parsed["kube"]["proxy_chains"] == MAX_STORED_CHAINS + 5
+    assert parsed["rule_count"] == MAX_STORED_CHAINS + 5
+
+
+def test_save_caps_stored_user_chains_but_counts_them() -> None:
+    declared = "".join(f":KUBE-SEP-{i:06d} - [0:0]\n" for i in range(MAX_STORED_CHAINS + 5))
+    rules = "".join(
+        f"-A KUBE-SEP-{i:06d} -p tcp -j DNAT --to-destination 192.168.1.5:80\n" for i in range(MAX_STORED_CHAINS + 5)
+    )
+    text = f"*nat\n:PREROUTING ACCEPT [0:0]\n{declared}{rules}-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n"
+    nat = parse_iptables_save(numbered(text))["tables"]["nat"]
+    assert (nat["chains_truncated"], nat["chain_count"]) == (True, MAX_STORED_CHAINS + 6)
+    assert nat["rule_count"] == MAX_STORED_CHAINS + 6 and nat["rules_truncated"] is True
+    assert nat["chains"]["PREROUTING"]["rules"][0]["target"] == "KUBE-SERVICES"
+    assert nat["kube"]["proxy_chains"] == MAX_STORED_CHAINS + 5

@@ -117,15 +117,11 @@ def test_ethtool_allowance_counters_highlighted_with_exact_lines() -> None:
             ["edns0", "trust-ad"],
             id="al2023-resolved-stub",
         ),
-        pytest.param(
-            "# nameserver 10.0.0.2\nsearch example.com\n", [], ["example.com"], [], id="commented-out"
-        ),
+        pytest.param("# nameserver 10.0.0.2\nsearch example.com\n", [], ["example.com"], [], id="commented-out"),
         pytest.param("", [], [], [], id="empty"),
     ],
 )
-def test_resolv_conf(
-    text: str, nameservers: list[tuple[str, int]], search: list[str], options: list[str]
-) -> None:
+def test_resolv_conf(text: str, nameservers: list[tuple[str, int]], search: list[str], options: list[str]) -> None:
     parsed = parse_resolv_conf(numbered(text))
     assert [(n["address"], n["line"]) for n in parsed["nameservers"]] == nameservers
     assert (parsed["search"], parsed["options"]) == (search, options)
@@ -180,9 +176,7 @@ def test_cni_invalid_json_reports_the_failing_line() -> None:
 @pytest.mark.parametrize(
     ("doc", "main", "types"),
     [
-        pytest.param(
-            {"cniVersion": "0.3.1", "name": "multus", "type": "multus"}, "multus", ["multus"], id="conf"
-        ),
+        pytest.param({"cniVersion": "0.3.1", "name": "multus", "type": "multus"}, "multus", ["multus"], id="conf"),
         pytest.param({"name": "x", "plugins": [{"type": "portmap"}]}, None, ["portmap"], id="only-chained"),
         pytest.param({"name": "x", "plugins": []}, None, [], id="no-plugins"),
     ],

@@ -82,3 +82,11 @@ def test_parsers_never_raise_and_return_json(spec, lines: list[str]) -> None:  #
     parsed = spec.parse(enumerate(lines, 1))
     assert parsed["kind"] == spec.kind
     json.dumps(parsed)
+
+
+@pytest.mark.parametrize("spec", NETWORK_SPECS, ids=_SPEC_IDS)
+@pytest.mark.parametrize(
+    "line", ["¹", "num ¹", "1¹ 2 DROP all -- * * 0.0.0.0/0 0.0.0.0/0", "10.0.0.0/8 dev x metric ²"]
+)
+def test_parsers_survive_unicode_digits(spec, line: str) -> None:  # type: ignore[no-untyped-def]
+    json.dumps(spec.parse(enumerate([line], 1)))

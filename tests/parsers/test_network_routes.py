@@ -158,8 +158,8 @@ def test_ip_rule_count_and_text() -> None:
     [
         ("networking/iproute.txt", "ip-route", "ipv4"),
         ("networking/ip6route.txt", "ip-route", "ipv6"),
-        ("networking/iprule.txt", "ip-rule", None),
-        ("networking/ip6rule.txt", "ip-rule", None),
+        ("networking/iprule.txt", "ip-rule", "ipv4"),
+        ("networking/ip6rule.txt", "ip-rule", "ipv6"),
     ],
 )
 def test_route_paths(path: str, kind: str, family: str | None) -> None:

@@ -113,11 +113,7 @@ def test_mounts_without_df_section_is_still_parsed() -> None:
 
 
 def test_garbage_rows_are_counted_not_raised() -> None:
-    text = (
-        "Filesystem Size Used Avail Use% Mounted on\n"
-        "df: /run/user/0: Permission denied\n"
-        "/dev/x 1G 1G 0 lots /\n"
-    )
+    text = "Filesystem Size Used Avail Use% Mounted on\ndf: /run/user/0: Permission denied\n/dev/x 1G 1G 0 lots /\n"
     parsed = parse_mounts(numbered(text))
     assert parsed["filesystems"] == []
     assert parsed["unparsed"] == 2
@@ -143,9 +139,7 @@ def test_human_sizes_are_powers_of_1024(text: str, expected: int | None) -> None
     assert human_to_int(text) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"), [("89%", 89), ("0%", 0), ("100%", 100), ("-", None), ("x%", None)]
-)
+@pytest.mark.parametrize(("text", "expected"), [("89%", 89), ("0%", 0), ("100%", 100), ("-", None), ("x%", None)])
 def test_percent(text: str, expected: int | None) -> None:
     assert percent(text) == expected
 

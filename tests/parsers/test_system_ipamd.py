@@ -107,9 +107,7 @@ def test_eniinfos_object_shape() -> None:
 
 
 def test_long_line_evidence_is_a_marked_window() -> None:
-    many = eni(
-        "eni-0a1b2c3d4e5f60718", 0, [(f"192.168.40.{i}", f"pod-{i}") for i in range(1, 200)], primary=True
-    )
+    many = eni("eni-0a1b2c3d4e5f60718", 0, [(f"192.168.40.{i}", f"pod-{i}") for i in range(1, 200)], primary=True)
     text = json.dumps({"0": infos(199, 199, [many])})
     card = parse_enis(numbered(text))["network_cards"][0]
     assert len(card["evidence"]) < 400
@@ -131,9 +129,7 @@ def test_prefix_delegation_counts_prefix_addresses() -> None:
             }
         },
     }
-    parsed = parse_enis(
-        numbered(json.dumps({"0": {"TotalIPs": 16, "AssignedIPs": 1, "ENIs": {"eni-1": prefixed}}}))
-    )
+    parsed = parse_enis(numbered(json.dumps({"0": {"TotalIPs": 16, "AssignedIPs": 1, "ENIs": {"eni-1": prefixed}}})))
     summary = parsed["network_cards"][0]["enis"][0]
     assert (summary["ip_count"], summary["assigned_count"], summary["prefix_count"]) == (16, 1, 1)
 
@@ -260,9 +256,7 @@ def test_metrics_curl_failure(text: str, error: str) -> None:
 
 
 def test_metrics_scientific_notation() -> None:
-    assert parse_metrics([(1, "awscni_total_ip_addresses 2.7e+01")])["metrics"] == {
-        "awscni_total_ip_addresses": 27
-    }
+    assert parse_metrics([(1, "awscni_total_ip_addresses 2.7e+01")])["metrics"] == {"awscni_total_ip_addresses": 27}
 
 
 CHECKPOINT = {

@@ -58,8 +58,7 @@ def test_field_lines_point_at_the_key() -> None:
 
 def test_al2_minimal_config_leaves_absent_fields_none() -> None:
     text = (
-        '{"kind":"KubeletConfiguration","apiVersion":"kubelet.config.k8s.io/v1beta1",'
-        '"clusterDomain":"cluster.local"}'
+        '{"kind":"KubeletConfiguration","apiVersion":"kubelet.config.k8s.io/v1beta1","clusterDomain":"cluster.local"}'
     )
     parsed = parse_kubelet_config(numbered(text))
     assert parsed["valid"] is True

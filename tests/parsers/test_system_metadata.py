@@ -38,16 +38,12 @@ def test_instance_id_with_surrounding_whitespace() -> None:
     assert (parsed["value"], parsed["line"]) == ("i-0123456789abcdef0", 2)
 
 
-@pytest.mark.parametrize(
-    "value", ["us-west-2", "eu-central-1", "ap-southeast-4", "us-gov-west-1", "cn-north-1"]
-)
+@pytest.mark.parametrize("value", ["us-west-2", "eu-central-1", "ap-southeast-4", "us-gov-west-1", "cn-north-1"])
 def test_region_valid(value: str) -> None:
     assert parse_region(numbered(value))["value"] == value
 
 
-@pytest.mark.parametrize(
-    "text", ["", "us-west", "US-WEST-2", "us-west-2b", "curl: (28) Connection timed out"]
-)
+@pytest.mark.parametrize("text", ["", "us-west", "US-WEST-2", "us-west-2b", "curl: (28) Connection timed out"])
 def test_region_invalid(text: str) -> None:
     parsed = parse_region(numbered(text))
     assert (parsed["kind"], parsed["valid"], parsed["value"]) == ("region", False, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -14,7 +15,6 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-
 from eksdiag.runbooks import library
 from eksdiag.runbooks.library import (
     CATEGORIES,
@@ -92,14 +92,14 @@ def test_triage_tells_which_tools_to_call_and_remediation_gives_commands(path: P
     runbook = parse_runbook(path.read_text(encoding="utf-8"), path.name)
     sections = _sections(runbook.body)
     assert TOOL_CALL.search(sections["Triage"]), f"{path.name}: Triage calls no tool with arguments"
-    assert TOOL_MENTION.search(sections["Verify"]) or "kubectl" in sections["Verify"] or runbook.id.startswith(
-        "SOP-NOISE"
+    assert (
+        TOOL_MENTION.search(sections["Verify"]) or "kubectl" in sections["Verify"] or runbook.id.startswith("SOP-NOISE")
     ), f"{path.name}: Verify says nothing checkable"
     if runbook.id.startswith(("SOP-NOISE", "SOP-GEN")):
         return
-    assert re.search(
-        r"`(?:sudo |kubectl |aws |chronyc )", sections["Remediation"]
-    ), f"{path.name}: Remediation has no concrete command"
+    assert re.search(r"`(?:sudo |kubectl |aws |chronyc )", sections["Remediation"]), (
+        f"{path.name}: Remediation has no concrete command"
+    )
 
 
 def test_runbook_ids_are_unique() -> None:
@@ -186,9 +186,7 @@ def test_every_catalogue_rule_is_answered_without_the_fallback() -> None:
 
 
 def _mentions() -> list[tuple[str, str, str]]:
-    return sorted(
-        {(r.id, m.group(1), m.group(2)) for r in all_runbooks() for m in TOOL_MENTION.finditer(r.body)}
-    )
+    return sorted({(r.id, m.group(1), m.group(2)) for r in all_runbooks() for m in TOOL_MENTION.finditer(r.body)})
 
 
 def test_runbooks_name_tools_of_the_four_groups() -> None:
@@ -200,42 +198,65 @@ def test_runbooks_name_tools_of_the_four_groups() -> None:
 def test_every_tool_a_runbook_mentions_has_a_schema_file() -> None:
     if not _schema_files():
         pytest.skip(f"no tool schema files under {SCHEMAS} yet")
-    missing = sorted(
-        {f"{rid}: {g}___{t}" for rid, g, t in _mentions() if not (SCHEMAS / g / f"{t}.json").is_file()}
-    )
+    missing = sorted({f"{rid}: {g}___{t}" for rid, g, t in _mentions() if not (SCHEMAS / g / f"{t}.json").is_file()})
     assert not missing, f"tools without schemas/<group>/<tool>.json: {missing}"
 
 
-# Sample values for placeholders such as "<bundleId>", chosen by the argument's name.
-_SAMPLES = {
-    "bundleId": "b-20250306182200-1a2b3c4d",
-    "baselineBundleId": "b-20250306182500-5e6f7a8b",
-    "instanceId": "i-0123456789abcdef0",
-    "findingId": "F-0123456789abcdef",
-    "captureId": "cap-20250306182200-1a2b3c4d",
-    "clusterName": "prod",
-    "batchId": "bt-20250306182200-1a2b3c4d",
-    "id": "SOP-GEN-001",
-    "sopId": "SOP-GEN-001",
-    "runbookId": "SOP-GEN-001",
-    "path": "kubelet/kubelet.log",
-    "pattern": "error",
-}
-_SINGULAR = {"bundleIds": "bundleId", "findingIds": "findingId", "instanceIds": "instanceId"}
+def test_list_sops_accepts_every_category_the_runbooks_use() -> None:
+    schema_file = SCHEMAS / "runbooks" / "list_sops.json"
+    if not schema_file.is_file():
+        pytest.skip(f"{schema_file} not written yet")
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))["inputSchema"]
+    validator = jsonschema.Draft202012Validator(schema)
+    used = sorted({c for r in all_runbooks() for c in r.categories})
+    rejected = [c for c in used if not validator.is_valid({"category": c})]
+    assert not rejected, f"runbooks___list_sops refuses categories the runbooks use: {rejected}"
+
+
+def test_get_sop_accepts_every_runbook_id() -> None:
+    schema_file = SCHEMAS / "runbooks" / "get_sop.json"
+    if not schema_file.is_file():
+        pytest.skip(f"{schema_file} not written yet")
+    validator = jsonschema.Draft202012Validator(json.loads(schema_file.read_text(encoding="utf-8"))["inputSchema"])
+    assert all(validator.is_valid({"id": r.id}) for r in all_runbooks())
+
+
+# Placeholders such as "<bundleId>" or "<baselineBundleId>" get a well-formed sample value; each distinct
+# placeholder gets a distinct value (derived from its name), so uniqueness constraints still apply.
+def _sample_for(placeholder: str, argument: str) -> Any:
+    digest = hashlib.sha256(placeholder.encode()).hexdigest()
+    kind = placeholder.lower()
+    if kind.endswith("bundleid"):
+        return f"b-20250306{int(digest[:6], 16) % 1000000:06d}-{digest[:8]}"
+    if kind.endswith("instanceid"):
+        return f"i-{digest[:17]}"
+    if re.search(r"findingid\d*$", kind):
+        return f"F-{digest[:16]}"
+    if kind.endswith("captureid"):
+        return f"cap-20250306182200-{digest[:8]}"
+    if kind.endswith("batchid"):
+        return f"bt-20250306182200-{digest[:8]}"
+    samples = {
+        "clusterName": "prod",
+        "incidentTime": "2025-03-06T18:15:00Z",
+        "ruleId": "network.iptables.forward-drop",
+        "runbookId": "SOP-GEN-001",
+        "path": "kubelet/kubelet.log",
+        "words from the symptom": "error",
+    }
+    return samples.get(placeholder, samples.get(argument, placeholder))
 
 
 def _fill(name: str, value: Any) -> Any:
-    if isinstance(value, str) and re.fullmatch(r"<[^<>]+>", value):
-        return _SAMPLES.get(_SINGULAR.get(name, name), value)
+    if isinstance(value, str) and (m := re.fullmatch(r"<([^<>]+)>", value)):
+        return _sample_for(m.group(1), name)
     if isinstance(value, list):
         return [_fill(name, v) for v in value]
     return value
 
 
 def _calls() -> list[tuple[str, str, str, str]]:
-    return [
-        (r.id, m.group(1), m.group(2), m.group(3)) for r in all_runbooks() for m in TOOL_CALL.finditer(r.body)
-    ]
+    return [(r.id, m.group(1), m.group(2), m.group(3)) for r in all_runbooks() for m in TOOL_CALL.finditer(r.body)]
 
 
 def test_runbooks_write_tool_calls_with_arguments() -> None:
@@ -261,6 +282,19 @@ def test_every_tool_call_in_a_runbook_is_valid_against_the_tool_input_schema() -
         errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(filled), key=str)
         problems += [f"{where}: {e.message}" for e in errors]
     assert not problems, "\n".join(problems)
+
+
+def test_every_search_pattern_in_a_runbook_compiles_with_re2() -> None:
+    re2 = pytest.importorskip("re2")
+    patterns = [
+        (runbook_id, json.loads(text).get("pattern"))
+        for runbook_id, group, tool, text in _calls()
+        if (group, tool) == ("findings", "search")
+    ]
+    assert len(patterns) >= 30
+    for runbook_id, pattern in patterns:
+        assert isinstance(pattern, str) and pattern, runbook_id
+        re2.compile(pattern)
 
 
 # --- ties to the bundle layout -------------------------------------------------------------------
@@ -297,7 +331,14 @@ _TOP = (
     "system|kernel|modinfo|storage|networking|containerd|docker|kubelet|nodeadm|ipamd|cni|sysctls"
     "|sandbox-image|gpu|var_log"
 )
-_BUNDLE_FILES += [r"(?:" + _TOP + r")/", r"ipamd/\*\.json"]  # whole folders, and all of ipamd's JSON
+# Added by this project's collector (ssm/scripts/collect-node-diagnostics.sh) on top of the stock files.
+_BUNDLE_FILES += [
+    r"networking/(ip6?tables(-legacy)?-save-counters|conntrack-count|ip-addr|ip-neigh|ip-s-link|nft-ruleset"
+    r"|ss-summary)\.txt",
+    r"system/eksdiag-collector\.txt",
+]
+# whole folders, all of ipamd's JSON, and globs over the add-on pod logs copied into var_log/
+_BUNDLE_FILES += [r"(?:" + _TOP + r")/", r"ipamd/\*\.json", r"var_log/\*[a-z0-9-]+\*"]
 _KNOWN_FILE = re.compile("^(?:" + "|".join(_BUNDLE_FILES) + ")$")
 _CITED = re.compile(r"(?<![\w/.-])((?:" + _TOP + r")/[^\s`\"',;()]*)")
 

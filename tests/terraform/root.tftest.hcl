@@ -123,7 +123,7 @@ run "own_kms_key_requires_arn" {
     create_kms_key = false
   }
 
-  expect_failures = [output.kms_key_arn]
+  expect_failures = [var.kms_key_arn]
 }
 
 run "own_issuer" {
@@ -157,7 +157,7 @@ run "own_issuer_requires_discovery_url_and_clients" {
     create_cognito = false
   }
 
-  expect_failures = [output.oauth_discovery_url]
+  expect_failures = [var.jwt_discovery_url, var.jwt_allowed_client_ids]
 }
 
 run "without_gateway" {

@@ -48,3 +48,15 @@ def index_key(bundle_id: str) -> str:
 
 def file_key(bundle_id: str, path: str) -> str:
     return f"bundles/{bundle_id}/files/{safe_member_path(path)}"
+
+
+class DiscardWriter:
+    """Where a sink sends a member whose name cannot become a storage key (its content is not kept)."""
+
+    closed = False
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def close(self) -> None:
+        self.closed = True

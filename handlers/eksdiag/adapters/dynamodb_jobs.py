@@ -175,9 +175,7 @@ class DynamoJobStore:
     def put_record(self, kind: str, record_id: str, record: dict[str, Any]) -> None:
         self.client.put_item(
             TableName=self.table,
-            Item=_item(
-                {**record, "pk": f"{kind.upper()}#{record_id}", "sk": "RECORD", "expires_at": self._expires()}
-            ),
+            Item=_item({**record, "pk": f"{kind.upper()}#{record_id}", "sk": "RECORD", "expires_at": self._expires()}),
         )
 
     def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from eksdiag.adapters import file_key, index_key, upload_key
+from eksdiag.adapters import DiscardWriter, file_key, index_key, upload_key
 from eksdiag.tools.base import ToolError
 
 
@@ -30,7 +30,10 @@ class LocalFileSink:
         self._bundle_id = bundle_id
 
     def open(self, path: str) -> BinaryIO:
-        target = self._store.key_path(file_key(self._bundle_id, path))
+        try:
+            target = self._store.key_path(file_key(self._bundle_id, path))
+        except ToolError:
+            return DiscardWriter()  # type: ignore[return-value]  # a name no file can hold: index it, keep no copy
         target.parent.mkdir(parents=True, exist_ok=True)
         return target.open("wb")
 

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
-from eksdiag.adapters import file_key, index_key, safe_member_path, upload_key
+from eksdiag.adapters import DiscardWriter, file_key, index_key, safe_member_path, upload_key
 from eksdiag.tools.base import MAX_PRESIGN_GET_SECONDS, ToolError
 
 #: Member files up to this size stay in memory before the upload; bigger ones spill to /tmp.
@@ -39,9 +39,7 @@ class _S3Writer:
         self.closed = True
         try:
             self._buffer.seek(0)
-            self._store.client.upload_fileobj(
-                self._buffer, self._store.bucket, self._key, ExtraArgs=self._store.sse()
-            )
+            self._store.client.upload_fileobj(self._buffer, self._store.bucket, self._key, ExtraArgs=self._store.sse())
         finally:
             self._buffer.close()
 
@@ -60,7 +58,11 @@ class S3FileSink:
         self._bundle_id = bundle_id
 
     def open(self, path: str) -> BinaryIO:
-        return _S3Writer(self._store, file_key(self._bundle_id, path))  # type: ignore[return-value]
+        try:
+            key = file_key(self._bundle_id, path)
+        except ToolError:
+            return DiscardWriter()  # type: ignore[return-value]  # a name no key can hold: index it, keep no copy
+        return _S3Writer(self._store, key)  # type: ignore[return-value]
 
 
 class S3BundleStore:
@@ -95,9 +97,7 @@ class S3BundleStore:
         """A PUT URL for exactly ``key``; the SSE-KMS headers are signed, so the uploader must send them:
         ``x-amz-server-side-encryption: aws:kms`` and ``x-amz-server-side-encryption-aws-kms-key-id``."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key, **self.sse()}
-        return str(
-            self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=int(expires_seconds))
-        )
+        return str(self.client.generate_presigned_url("put_object", Params=params, ExpiresIn=int(expires_seconds)))
 
     def presign_get(self, key: str, expires_seconds: int) -> str:
         seconds = max(1, min(int(expires_seconds), MAX_PRESIGN_GET_SECONDS))
@@ -152,9 +152,7 @@ class S3BundleStore:
             if code == "InvalidRange":
                 return b""
             if _is_missing(err):
-                raise ToolError(
-                    "NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}"
-                ) from None
+                raise ToolError("NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}") from None
             raise
         with obj["Body"] as body:
             data: bytes = body.read()
@@ -165,9 +163,7 @@ class S3BundleStore:
             obj = self.client.get_object(Bucket=self.bucket, Key=file_key(bundle_id, path))
         except ClientError as err:
             if _is_missing(err):
-                raise ToolError(
-                    "NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}"
-                ) from None
+                raise ToolError("NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}") from None
             raise
         with obj["Body"] as body:
             yield from body.iter_chunks(chunk_size=chunk)
@@ -178,9 +174,7 @@ class S3BundleStore:
     def get_text(self, key: str, max_bytes: int) -> str:
         """The first ``max_bytes`` of an object as text (invalid UTF-8 replaced)."""
         try:
-            obj = self.client.get_object(
-                Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(0, max_bytes - 1)}"
-            )
+            obj = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(0, max_bytes - 1)}")
         except ClientError as err:
             if _is_missing(err):
                 raise ToolError("NotFound", f"object {key} does not exist") from None

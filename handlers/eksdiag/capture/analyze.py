@@ -7,8 +7,9 @@ What it reports:
 
 - DNS queries without an answer: a query (``<id>+ A? name.``, destination port 53) is answered by a
   response from port 53 with the same id back to the same client address and port. Queries sent
-  less than ``Limits.dns_grace_seconds`` before the last packet are ``pending_at_end``, not
-  unanswered: the capture may have stopped before the answer came.
+  less than ``Limits.dns_grace_seconds`` before the end of the capture (the
+  ``# capture_end_epoch:`` header the capture script writes, else the last packet) are
+  ``pending_at_end``, not unanswered: the capture may have stopped before the answer came.
 - TCP resets (``Flags [R]`` / ``[R.]``), per flow.
 - TCP retransmissions: a data segment (``seq a:b``, length > 0) of a flow whose bytes the same flow
   already sent (``b <= highest end seen``, or overlapping it). Zero-length segments (plain ACKs,
@@ -120,6 +121,7 @@ class _Analyzer:
         self.packets = 0
         self.first_ts: float | None = None
         self.last_ts: float | None = None
+        self.capture_end: float | None = None
         self.protocols: Counter[str] = Counter()
         # DNS
         self.dns_queries = 0
@@ -157,7 +159,10 @@ class _Analyzer:
         for raw in lines:
             self.lines += 1
             line = raw.rstrip("\r\n")[: self.limits.max_line_chars]
-            if not line or line.startswith("#"):
+            if not line:
+                continue
+            if line.startswith("#"):
+                self._header(line)
                 continue
             if line[0] in " \t":
                 if current is not None and not current.src:
@@ -168,6 +173,14 @@ class _Analyzer:
             current = self._start(line)
         if current is not None:
             self._finish(current)
+
+    def _header(self, line: str) -> None:
+        key, _, value = line.lstrip("# ").partition(": ")
+        if key == "capture_end_epoch":
+            try:
+                self.capture_end = float(value)
+            except ValueError:
+                return
 
     def _start(self, line: str) -> _Packet | None:
         match = _TS.match(line)
@@ -285,8 +298,9 @@ class _Analyzer:
         self, key: tuple[str, int, str, int], value: tuple[float | None, str, str], at_end: bool = False
     ) -> None:
         ts, qtype, name = value
-        if at_end and ts is not None and self.last_ts is not None:
-            if self.last_ts - ts < self.limits.dns_grace_seconds:
+        end = max(t for t in (self.last_ts, self.capture_end, ts) if t is not None) if ts is not None else None
+        if at_end and ts is not None and end is not None:
+            if end - ts < self.limits.dns_grace_seconds:
                 self.dns_pending_at_end += 1
                 return
         self.dns_unanswered += 1

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eksdiag.engine.checks.system import is_real_filesystem
 from eksdiag.engine.indexer import BundleIndex
 
 Artifacts = Mapping[str, Mapping[str, Any]]
@@ -20,7 +21,6 @@ DF = "storage/mounts.txt"
 INODES = "storage/inodes.txt"
 BUILTIN_CHAINS = ("INPUT", "FORWARD", "OUTPUT")
 BLOCKING_TARGETS = ("DROP", "REJECT")
-PSEUDO_FILESYSTEMS = ("tmpfs", "devtmpfs", "shm", "overlay", "none", "efivarfs")
 
 
 @dataclass(frozen=True)
@@ -170,8 +170,7 @@ def max_use_pct(path: str, field: str) -> Callable[[BundleIndex], Measure]:
             int(fs[field])
             for fs in table.get("filesystems", [])
             if isinstance(fs.get(field), int)
-            and fs.get("filesystem") not in PSEUDO_FILESYSTEMS
-            and not str(fs.get("mounted_on", "")).startswith("/boot")
+            and is_real_filesystem(str(fs.get("filesystem", "")), str(fs.get("mounted_on", "")))
         ]
         return Measure(max(values) if values else None, (path,))
 

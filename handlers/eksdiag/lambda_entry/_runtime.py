@@ -173,9 +173,7 @@ class GroupHandler:
         from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
         clean = validate_arguments(spec.input_schema, event)
-        config = IdempotencyConfig(
-            expires_after_seconds=IDEMPOTENCY_SECONDS, raise_on_no_idempotency_key=True
-        )
+        config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS, raise_on_no_idempotency_key=True)
         if hasattr(context, "get_remaining_time_in_millis"):
             config.register_lambda_context(context)
 

@@ -30,9 +30,7 @@ class ToolError(Exception):
     succeed later (e.g. ``NotReady`` while a bundle is being indexed).
     """
 
-    def __init__(
-        self, code: str, message: str, retryable: bool = False, details: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, code: str, message: str, retryable: bool = False, details: dict[str, Any] | None = None) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown tool error code {code!r}; use one of {', '.join(ERROR_CODES)}")
         super().__init__(f"{code}: {message}")

@@ -60,6 +60,12 @@ def _constraints(schema: dict[str, Any]) -> list[str]:
             notes.append(f"At most {b} {unit}.")
     if schema.get("uniqueItems"):
         notes.append("Items must be distinct.")
+    for key, text in (("anyOf", "Give at least one of"), ("oneOf", "Give exactly one of")):
+        if key in schema:
+            branches = schema[key]
+            if not all(set(b) == {"required"} for b in branches):
+                raise ValueError(f"{key} is only supported with branches of the form {{'required': [...]}}")
+            notes.append(f"{text}: " + "; ".join(" and ".join(b["required"]) for b in branches) + ".")
     if "default" in schema:
         notes.append(f"Default: {_js(schema['default'])}.")
     return notes
@@ -72,9 +78,7 @@ def _gateway_type(schema: dict[str, Any], where: str) -> tuple[str, bool]:
         nullable = "null" in kind
         rest = [k for k in kind if k != "null"]
         if len(rest) != 1:
-            raise ValueError(
-                f"{where}: type {kind} cannot be expressed for the gateway (one type and null only)"
-            )
+            raise ValueError(f"{where}: type {kind} cannot be expressed for the gateway (one type and null only)")
         kind = rest[0]
     if kind not in GATEWAY_TYPES:
         raise ValueError(f"{where}: every schema needs a plain type for the gateway, got {kind!r}")
@@ -89,18 +93,12 @@ def to_gateway(schema: dict[str, Any], where: str = "schema") -> dict[str, Any]:
     notes.extend(_constraints(schema))
     if nullable:
         notes.append("May be null.")
-    if (
-        kind == "object"
-        and isinstance(schema.get("additionalProperties"), dict)
-        and not schema.get("properties")
-    ):
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict) and not schema.get("properties"):
         notes.append("A map from names to values.")
     if notes:
         out["description"] = " ".join(notes)
     if kind == "object" and schema.get("properties"):
-        out["properties"] = {
-            key: to_gateway(sub, f"{where}.{key}") for key, sub in schema["properties"].items()
-        }
+        out["properties"] = {key: to_gateway(sub, f"{where}.{key}") for key, sub in schema["properties"].items()}
         required = [r for r in schema.get("required", []) if r in schema["properties"]]
         if required:
             out["required"] = required
@@ -153,9 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path}")
     if stale:
-        print(
-            "out of date (run python -m eksdiag.tools.gateway_schemas): " + ", ".join(stale), file=sys.stderr
-        )
+        print("out of date (run python -m eksdiag.tools.gateway_schemas): " + ", ".join(stale), file=sys.stderr)
         return 1
     return 0
 

@@ -84,9 +84,7 @@ def bounded_int(value: Any, name: str, low: int, high: int, default: int | None 
     if value is None and default is not None:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ToolError(
-            "InvalidArgument", f"{name} must be an integer between {low} and {high}, got {_show(value)}"
-        )
+        raise ToolError("InvalidArgument", f"{name} must be an integer between {low} and {high}, got {_show(value)}")
     if not low <= value <= high:
         raise ToolError("InvalidArgument", f"{name} must be between {low} and {high}, got {value}")
     return value

@@ -66,7 +66,8 @@ BENIGN_MATCH_MARKERS = (
     "mark match 0x8000/0x8000",
     "--mark 0x8000/0x8000",
 )
-BENIGN_COMMENT_MARKERS = ("kubernetes", "kube-proxy", "localnet")
+BENIGN_COMMENT_PREFIXES = ("kubernetes ", "block incoming localnet", "kube-proxy")
+"""kube-proxy's own rule comments ("kubernetes firewall for dropping marked packets", ...)."""
 ROUTE_DROP_TYPES = frozenset({"blackhole", "unreachable", "prohibit"})
 BENIGN_V6_UNREACHABLE = frozenset(
     {
@@ -82,6 +83,10 @@ BENIGN_V6_UNREACHABLE = frozenset(
     }
 )
 ENA_HIGH_COUNTERS = ("pps", "bw_in", "bw_out", "conntrack")
+LOCAL_BRIDGE_PREFIXES = ("docker", "br-", "virbr", "cni", "lo", "nerdctl")
+"""Devices whose link routes are node-local bridges, not VPC subnets."""
+KUBE_PROXY_REPLACEMENT_CNIS = frozenset({"cilium-cni", "cilium"})
+"""Main CNI plugins that usually replace kube-proxy (no KUBE-SERVICES chains by design)."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -250,7 +255,12 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
                 continue
             if dev.startswith(veth_prefix) and route.get("table") == "main":
                 _add(ranges.pods, route.get("dst"))
-            elif route.get("proto") == "kernel" and route.get("scope") == "link" and route.get("table") == "main":
+            elif (
+                route.get("proto") == "kernel"
+                and route.get("scope") == "link"
+                and route.get("table") == "main"
+                and not dev.startswith(LOCAL_BRIDGE_PREFIXES)
+            ):
                 network, _ = _network(route.get("dst"))
                 if network is not None and not network.is_link_local:
                     _add(ranges.vpc, route.get("dst"))
@@ -310,8 +320,7 @@ def _benign_drop(rule: Mapping[str, Any]) -> bool:
     text = f"{rule.get('match') or ''} {rule.get('spec') or ''}"
     if any(marker in text for marker in BENIGN_MATCH_MARKERS):
         return True
-    comment = (rule.get("comment") or "").lower()
-    if any(marker in comment for marker in BENIGN_COMMENT_MARKERS):
+    if (rule.get("comment") or "").lower().startswith(BENIGN_COMMENT_PREFIXES):
         return True
     source, destination = rule.get("source") or "", rule.get("destination") or ""
     return source.startswith("!127.0.0.0/8") and destination.startswith("127.0.0.0/8")
@@ -452,7 +461,8 @@ def _nat_source(artifacts: ArtifactMap, family: str) -> tuple[str, Mapping[str, 
 
 
 def _kube_proxy_mode(artifacts: ArtifactMap) -> str | None:
-    """``ipvs`` or ``nftables`` when the bundle shows kube-proxy in that mode, else None."""
+    """``ipvs`` or ``nftables`` when the bundle shows kube-proxy in that mode, ``replaced`` when the
+    CNI replaces kube-proxy (Cilium), else None."""
     for _path, ipvs in _of_kind(artifacts, "ipvsadm"):
         if ipvs.get("virtual_services", 0) > 0:
             return "ipvs"
@@ -465,6 +475,9 @@ def _kube_proxy_mode(artifacts: ArtifactMap) -> str | None:
     for _path, nft in _of_kind(artifacts, "nft-ruleset"):
         if nft.get("kube_proxy"):
             return "nftables"
+    for _path, config in _of_kind(artifacts, "cni-config"):
+        if config.get("main_plugin") in KUBE_PROXY_REPLACEMENT_CNIS:
+            return "replaced"
     saves = [a for _p, a in _of_kind(artifacts, "iptables-save") if a.get("family") == "ipv4"]
     listings = [a for _p, a in _of_kind(artifacts, "iptables-list") if a.get("family") == "ipv4"]
     if saves and any(a.get("variant") == "nf_tables" for a in saves):

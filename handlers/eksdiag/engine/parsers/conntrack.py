@@ -72,7 +72,7 @@ def parse_conntrack(lines: Iterable[Line]) -> dict[str, Any]:
             if len(cpus) < MAX_CPUS:
                 cpus.append({"cpu": int(cpu.group(1)), "line": number, "text": text, "fields": fields})
             continue
-        if stripped.isdigit() and section != "list" and count is None:
+        if stripped.isascii() and stripped.isdigit() and section != "list" and count is None:
             count, count_line = int(stripped), number
             continue
         if stripped.startswith("conntrack v") or "conntrack-tools" in stripped:

@@ -218,7 +218,9 @@ def parse_iptables_list(lines: Iterable[Line], table: str = "filter", family: st
         total += 1
         current["rule_count"] += 1
         kube.observe(current["name"], rule["target"], rule["destination"], rule["comment"], rule["match"])
-        if current["builtin"] or current["name"] in BUILTIN_CHAINS or stored < MAX_STORED_RULES:
+        if chains.get(current["name"]) is current and (
+            current["builtin"] or current["name"] in BUILTIN_CHAINS or stored < MAX_STORED_RULES
+        ):
             current["rules"].append(rule)
             stored += 1
         else:
@@ -245,7 +247,7 @@ def _parse_list_rule(number: int, text: str, has_num: bool) -> dict[str, Any] | 
     tokens = text.split()
     num: int | None = None
     if has_num:
-        if not tokens or not tokens[0].isdigit():
+        if not tokens or not (tokens[0].isascii() and tokens[0].isdigit()):
             return None
         num = int(tokens[0])
         tokens = tokens[1:]
@@ -357,6 +359,33 @@ def _parse_save_rule(number: int, text: str, body: str, table: str | None, famil
     }
 
 
+def _save_chain(table: dict[str, Any], names: set[str], name: str, number: int, text: str | None) -> dict[str, Any]:
+    """The table's record of chain ``name``, created on first sight; beyond MAX_STORED_CHAINS user
+    chains, a detached record (counted, not stored)."""
+    names.add(name)
+    existing = table["chains"].get(name)
+    if existing is not None:
+        if existing["text"] is None and text is not None:
+            existing["line"], existing["text"] = number, text
+        return existing
+    chain = {
+        "name": name,
+        "line": number,
+        "text": text,
+        "builtin": name in BUILTIN_CHAINS,
+        "policy": None,
+        "policy_packets": None,
+        "policy_bytes": None,
+        "rule_count": 0,
+        "rules": [],
+    }
+    if chain["builtin"] or len(table["chains"]) < MAX_STORED_CHAINS:
+        table["chains"][name] = chain
+    else:
+        table["chains_truncated"] = True
+    return chain
+
+
 def parse_iptables_save(lines: Iterable[Line], family: str = "ipv4") -> dict[str, Any]:
     """``iptables-save`` / ``ip6tables-save``, with or without ``-c`` per-rule counters."""
     variant: str | None = None
@@ -365,6 +394,7 @@ def parse_iptables_save(lines: Iterable[Line], family: str = "ipv4") -> dict[str
     warnings: list[dict[str, Any]] = []
     tables: dict[str, dict[str, Any]] = {}
     kube_by_table: dict[str, _KubeSummary] = {}
+    names_by_table: dict[str, set[str]] = {}
     current: dict[str, Any] | None = None
     stored = 0
     has_counters = False
@@ -394,11 +424,14 @@ def parse_iptables_save(lines: Iterable[Line], family: str = "ipv4") -> dict[str
                     "line": number,
                     "text": text,
                     "chains": {},
+                    "chain_count": 0,
+                    "chains_truncated": False,
                     "rule_count": 0,
                     "rules_truncated": False,
                 },
             )
             kube_by_table.setdefault(name, _KubeSummary())
+            names_by_table.setdefault(name, set())
             continue
         if stripped == "COMMIT":
             current = None
@@ -411,17 +444,11 @@ def parse_iptables_save(lines: Iterable[Line], family: str = "ipv4") -> dict[str
         chain_match = _SAVE_CHAIN_RE.match(stripped)
         if chain_match:
             cname, policy = chain_match.group(1), chain_match.group(2)
-            current["chains"][cname] = {
-                "name": cname,
-                "line": number,
-                "text": text,
-                "builtin": policy != "-",
-                "policy": None if policy == "-" else policy,
-                "policy_packets": int(chain_match.group(3)) if chain_match.group(3) else None,
-                "policy_bytes": int(chain_match.group(4)) if chain_match.group(4) else None,
-                "rule_count": 0,
-                "rules": [],
-            }
+            chain = _save_chain(current, names_by_table[current["name"]], cname, number, text)
+            chain["builtin"] = policy != "-"
+            chain["policy"] = None if policy == "-" else policy
+            chain["policy_packets"] = int(chain_match.group(3)) if chain_match.group(3) else None
+            chain["policy_bytes"] = int(chain_match.group(4)) if chain_match.group(4) else None
             continue
         body = stripped
         counters = _SAVE_COUNTERS_RE.match(stripped)
@@ -436,32 +463,20 @@ def parse_iptables_save(lines: Iterable[Line], family: str = "ipv4") -> dict[str
         if counters:
             has_counters = True
             rule["pkts"], rule["bytes"] = int(counters.group(1)), int(counters.group(2))
-        chain = current["chains"].setdefault(
-            rule["chain"],
-            {
-                "name": rule["chain"],
-                "line": number,
-                "text": None,
-                "builtin": rule["chain"] in BUILTIN_CHAINS,
-                "policy": None,
-                "policy_packets": None,
-                "policy_bytes": None,
-                "rule_count": 0,
-                "rules": [],
-            },
-        )
+        chain = _save_chain(current, names_by_table[current["name"]], rule["chain"], number, None)
         chain["rule_count"] += 1
         current["rule_count"] += 1
         kube_by_table[current["name"]].observe(
             rule["chain"], rule["target"], rule["destination"], rule["comment"], body
         )
-        if chain["builtin"] or stored < MAX_STORED_RULES:
+        if current["chains"].get(chain["name"]) is chain and (chain["builtin"] or stored < MAX_STORED_RULES):
             chain["rules"].append(rule)
             stored += 1
         else:
             current["rules_truncated"] = True
     for name, table in tables.items():
-        table["kube"] = kube_by_table[name].to_dict(table["chains"])
+        table["chain_count"] = len(names_by_table[name])
+        table["kube"] = kube_by_table[name].to_dict(names_by_table[name])
     return {
         "kind": "iptables-save",
         "family": family,

@@ -120,7 +120,11 @@ def parse_ip_route(lines: Iterable[Line], family: str = "ipv4") -> dict[str, Any
         for key in _KEPT:
             route[key] = values.get(key)
         route["table"] = route["table"] or "main"
-        route["metric"] = int(route["metric"]) if route["metric"] and route["metric"].isdigit() else None
+        route["metric"] = (
+            int(route["metric"])
+            if route["metric"] and route["metric"].isascii() and route["metric"].isdigit()
+            else None
+        )
         route["flags"] = flags
         route["text"] = text
         total += 1
@@ -165,7 +169,7 @@ _RULE_KEYS = frozenset(
 )
 
 
-def parse_ip_rule(lines: Iterable[Line]) -> dict[str, Any]:
+def parse_ip_rule(lines: Iterable[Line], family: str = "ipv4") -> dict[str, Any]:
     """``ip rule show``: priority, selector text, from, to, fwmark, iif, oif, lookup table."""
     rules: list[dict[str, Any]] = []
     total = 0
@@ -223,4 +227,4 @@ def parse_ip_rule(lines: Iterable[Line]) -> dict[str, Any]:
                     "text": text,
                 }
             )
-    return {"kind": "ip-rule", "rules": rules, "rule_count": total, "truncated": total > len(rules)}
+    return {"kind": "ip-rule", "family": family, "rules": rules, "rule_count": total, "truncated": total > len(rules)}

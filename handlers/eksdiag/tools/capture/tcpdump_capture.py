@@ -44,17 +44,13 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         check_document_value("podNamespace", parameters.KUBERNETES_NAME, namespace)
         check_document_value("podName", parameters.KUBERNETES_NAME, pod)
     if not ctx.settings.capture_document or not ctx.settings.bucket:
-        raise RuntimeError(
-            "tcpdump_capture is not configured: CAPTURE_DOCUMENT_NAME and BUCKET_NAME are needed"
-        )
+        raise RuntimeError("tcpdump_capture is not configured: CAPTURE_DOCUMENT_NAME and BUCKET_NAME are needed")
 
     require_collectable(ctx, region, instance_id)
     now = ctx.now()
     capture = new_capture_id(now)
     pcap_key, summary_key = capture_keys(instance_id, capture)
-    expires = min(
-        MAX_PRESIGN_SECONDS, max(ctx.settings.presign_put_seconds, duration + UPLOAD_MARGIN_SECONDS)
-    )
+    expires = min(MAX_PRESIGN_SECONDS, max(ctx.settings.presign_put_seconds, duration + UPLOAD_MARGIN_SECONDS))
     document_parameters: dict[str, list[str]] = {
         "Interface": [interface],
         "DurationSeconds": [str(duration)],

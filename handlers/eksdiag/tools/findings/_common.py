@@ -83,9 +83,7 @@ def load_bundle(bundle_id: str, ctx: ToolContext) -> LoadedBundle:
     if index is None:
         job = ctx.jobs.get_job(bundle_id)
         if job is None:
-            raise ToolError(
-                "NotFound", f"bundle {bundle_id} does not exist; nodelog___collect returns bundle ids"
-            )
+            raise ToolError("NotFound", f"bundle {bundle_id} does not exist; nodelog___collect returns bundle ids")
         state = str(job.get("state", "collecting"))
         if state == "failed":
             raise ToolError(
@@ -118,9 +116,7 @@ def resolve_bundle(args: dict[str, Any], ctx: ToolContext) -> LoadedBundle:
                 f"no indexed bundle for {instance}; collect one with nodelog___collect and poll nodelog___status",
             )
         return load_bundle(latest, ctx)
-    raise ToolError(
-        "InvalidArgument", "give bundleId (from nodelog___collect) or instanceId (its latest bundle)"
-    )
+    raise ToolError("InvalidArgument", "give bundleId (from nodelog___collect) or instanceId (its latest bundle)")
 
 
 # ---------------------------------------------------------------- time
@@ -131,9 +127,7 @@ def parse_time(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ToolError(
-            "InvalidArgument", f"not an ISO 8601 time: {text[:40]!r} (e.g. 2025-03-06T18:10:00Z)"
-        ) from None
+        raise ToolError("InvalidArgument", f"not an ISO 8601 time: {text[:40]!r} (e.g. 2025-03-06T18:10:00Z)") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -178,9 +172,7 @@ def window_from_args(args: dict[str, Any], bundle: LoadedBundle) -> Window | Non
         return Window(center - span, center + span, f"incidentTime plus and minus {minutes or 30} minutes")
     if minutes:
         if anchor is None:
-            raise ToolError(
-                "InvalidArgument", "the bundle has no collection time; give incidentTime or since/until"
-            )
+            raise ToolError("InvalidArgument", "the bundle has no collection time; give incidentTime or since/until")
         return Window(anchor - timedelta(minutes=minutes), anchor, f"{minutes} minutes before collection")
     return None
 
@@ -207,9 +199,7 @@ def decode_cursor(cursor: str | None, key: str) -> dict[str, Any] | None:
     except (ValueError, binascii.Error):
         raise ToolError("InvalidArgument", "cursor is not one this tool returned") from None
     if not isinstance(data, dict) or data.get("k") != key:
-        raise ToolError(
-            "InvalidArgument", "cursor belongs to a different query or bundle; start without cursor"
-        )
+        raise ToolError("InvalidArgument", "cursor belongs to a different query or bundle; start without cursor")
     return data
 
 

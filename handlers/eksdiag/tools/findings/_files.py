@@ -42,9 +42,7 @@ def _inflate(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield inflater.flush()
 
 
-def _chunks_from(
-    ctx: ToolContext, bundle_id: str, path: str, start: int, chunk: int = 1 << 20
-) -> Iterator[bytes]:
+def _chunks_from(ctx: ToolContext, bundle_id: str, path: str, start: int, chunk: int = 1 << 20) -> Iterator[bytes]:
     while True:
         data = ctx.store.read_range(bundle_id, path, start, start + chunk)
         if not data:
@@ -53,9 +51,7 @@ def _chunks_from(
         start += len(data)
 
 
-def iter_lines(
-    ctx: ToolContext, bundle_id: str, path: str, start_line: int = 1, start_byte: int = 0
-) -> Iterator[Line]:
+def iter_lines(ctx: ToolContext, bundle_id: str, path: str, start_line: int = 1, start_byte: int = 0) -> Iterator[Line]:
     """Lines of a bundle file from ``start_line`` on (``*.gz`` files are inflated on the fly).
 
     With ``start_byte`` (the offset where ``start_line`` begins, e.g. from a cursor) reading starts

@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from eksdiag.tools.base import ToolContext, ToolError
-from eksdiag.tools.findings._common import SEVERITY_RANK, LoadedBundle, load_bundle, resolve_bundle, severity_counts, worst
+from eksdiag.tools.findings._common import (
+    SEVERITY_RANK,
+    LoadedBundle,
+    load_bundle,
+    resolve_bundle,
+    severity_counts,
+    worst,
+)
 
 NAME = "compare_nodes"
 GROUP = "findings"
@@ -19,7 +26,7 @@ def _score(findings: list[dict[str, Any]]) -> int:
     for f in findings:
         rank = SEVERITY_RANK.get(f["severity"], 0)
         worst_by_rule[f["rule"]] = max(worst_by_rule.get(f["rule"], 0), rank)
-    return sum(10 ** rank for rank in worst_by_rule.values())
+    return sum(10**rank for rank in worst_by_rule.values())
 
 
 def _dimension(entry: dict[str, Any]) -> dict[str, Any]:
@@ -106,8 +113,13 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
             hits = [f for f in relevant(b) if f["rule"] == rule]
             if hits:
                 severities.extend(f["severity"] for f in hits)
-                present.append({"bundleId": b.bundle_id, "count": sum(int(f["count"]) for f in hits),
-                                "findingIds": [f["id"] for f in hits]})
+                present.append(
+                    {
+                        "bundleId": b.bundle_id,
+                        "count": sum(int(f["count"]) for f in hits),
+                        "findingIds": [f["id"] for f in hits],
+                    }
+                )
         matrix.append({"rule": rule, "severity": worst(severities), "bundles": present})
     matrix.sort(key=lambda row: (-SEVERITY_RANK.get(row["severity"] or "INFO", 0), row["rule"]))
 

@@ -31,7 +31,10 @@ GROUP = "findings"
 def _clusters(events: list[dict[str, Any]], gap_seconds: int) -> list[dict[str, Any]]:
     clusters: list[list[dict[str, Any]]] = []
     for event in events:
-        if clusters and (parse_time(event["time"]) - parse_time(clusters[-1][-1]["time"])).total_seconds() <= gap_seconds:
+        if (
+            clusters
+            and (parse_time(event["time"]) - parse_time(clusters[-1][-1]["time"])).total_seconds() <= gap_seconds
+        ):
             clusters[-1].append(event)
         else:
             clusters.append([event])
@@ -68,7 +71,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
             )
         span = timedelta(minutes=args["windowMinutes"])
         center = parse_time(pivot["first_seen"])
-        window: Window | None = Window(center - span, center + span, f"pivot finding plus and minus {args['windowMinutes']} minutes")
+        window: Window | None = Window(
+            center - span, center + span, f"pivot finding plus and minus {args['windowMinutes']} minutes"
+        )
     else:
         window = window_from_args(args, bundle)
 

@@ -169,15 +169,28 @@ def _ena(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("iptables", ("networking/iptables*.txt", "networking/ip6tables*.txt", "networking/ipvsadm.txt"),
-            ("network.iptables.*", "network.kube-proxy.*"), _iptables),
-    Section("routes", ("networking/iproute.txt", "networking/ip6route.txt", "networking/iprule.txt"),
-            ("network.route.*", "network.sysctl.*"), _routes),
+    Section(
+        "iptables",
+        ("networking/iptables*.txt", "networking/ip6tables*.txt", "networking/ipvsadm.txt"),
+        ("network.iptables.*", "network.kube-proxy.*"),
+        _iptables,
+    ),
+    Section(
+        "routes",
+        ("networking/iproute.txt", "networking/ip6route.txt", "networking/iprule.txt"),
+        ("network.route.*", "network.sysctl.*"),
+        _routes,
+    ),
     Section("conntrack", ("networking/conntrack.txt",), ("network.conntrack.*",), _conntrack),
     Section("dns", ("networking/resolv.conf",), ("dns.*",), _dns),
     Section("cni", ("cni/*.conf", "cni/*.conflist", "cni/*.json"), ("cni.*", "kubelet.cni-not-ready"), _cni),
-    Section("ipamd", ("ipamd/*", "var_log/aws-routed-eni/*"), ("vpc-cni.*",), _ipamd,
-            "no VPC CNI (ipamd) files: the node may use another CNI"),
+    Section(
+        "ipamd",
+        ("ipamd/*", "var_log/aws-routed-eni/*"),
+        ("vpc-cni.*",),
+        _ipamd,
+        "no VPC CNI (ipamd) files: the node may use another CNI",
+    ),
     Section("ena", ("networking/ethtool.txt",), ("network.ena.*",), _ena),
 )
 SECTION_NAMES = tuple(s.name for s in SECTIONS)

@@ -143,9 +143,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
             raise ToolError("InvalidArgument", "startLine/startByte go with path, not with findingId")
         finding = bundle.finding(check_finding_id(finding_id))
         if finding is None:
-            raise ToolError(
-                "NotFound", f"finding {finding_id} is not in bundle {bundle.bundle_id}; see errors"
-            )
+            raise ToolError("NotFound", f"finding {finding_id} is not in bundle {bundle.bundle_id}; see errors")
         path = finding["file"]
         around = args["contextLines"]
         start, count = max(1, int(finding["line"]) - around), 2 * around + 1
@@ -154,9 +152,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     assert path is not None
     entry = _check_path(bundle, path)
     if entry.get("binary") and "startByte" not in args:
-        raise ToolError(
-            "InvalidArgument", f"{path} is binary: read a byte range (startByte) or fetch it with artifact"
-        )
+        raise ToolError("InvalidArgument", f"{path} is binary: read a byte range (startByte) or fetch it with artifact")
     if finding is None and "startByte" in args:
         part = _read_bytes(ctx, bundle, path, args["startByte"], args["maxBytes"])
     else:

@@ -24,7 +24,9 @@ def _headline(bundle_header: dict[str, Any], top: dict[str, Any] | None, picked:
             f"{top['file']}:{top['line']}); it explains {len(top['explains'])} of the other findings: {top['reason']}."
         )
     worst = picked[0]
-    return f"{node}: {len(picked)} finding(s); the most severe is {worst['title']} ({worst['rule']}, {worst['severity']})."
+    return (
+        f"{node}: {len(picked)} finding(s); the most severe is {worst['title']} ({worst['rule']}, {worst['severity']})."
+    )
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:

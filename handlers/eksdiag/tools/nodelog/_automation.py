@@ -74,9 +74,7 @@ def check_parameter_lengths(params: dict[str, list[str]], limit: int = MAX_PARAM
     for name, values in params.items():
         for value in values:
             if not value or len(value) > limit:
-                raise ValueError(
-                    f"Automation parameter {name} must be 1-{limit} characters, got {len(value)}"
-                )
+                raise ValueError(f"Automation parameter {name} must be 1-{limit} characters, got {len(value)}")
 
 
 def is_terminal(execution: dict[str, Any]) -> bool:
@@ -125,9 +123,7 @@ def progress(execution: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def collection_state(
-    execution: dict[str, Any] | None, job: dict[str, Any] | None, now: datetime
-) -> dict[str, Any]:
+def collection_state(execution: dict[str, Any] | None, job: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
     """One answer from the Automation and the job: ``{"state", "done", "indexed"[, "failureReason",
     "pollAfterSeconds"]}``.
 

@@ -42,9 +42,7 @@ def child_executions(ctx: ToolContext, record: dict[str, Any]) -> dict[str, dict
                 known[child_id] = instance_id
                 learned = True
                 if instance_id in bundles:
-                    ctx.jobs.update_job(
-                        bundles[instance_id], execution_id=child_id, updated_at=iso(ctx.now())
-                    )
+                    ctx.jobs.update_job(bundles[instance_id], execution_id=child_id, updated_at=iso(ctx.now()))
             if instance_id in bundles:
                 children[instance_id] = meta
         token = page.get("NextToken")

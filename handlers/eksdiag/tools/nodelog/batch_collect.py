@@ -131,9 +131,7 @@ def _existing(record: dict[str, Any]) -> dict[str, Any]:
         "maxConcurrency": record["max_concurrency"],
         "maxErrors": record["max_errors"],
         "pollAfterSeconds": POLL_COLLECTING,
-        "nextStep": (
-            f"Nothing new was started. Call nodelog___batch_status with batchId {record['batch_id']}."
-        ),
+        "nextStep": (f"Nothing new was started. Call nodelog___batch_status with batchId {record['batch_id']}."),
     }
 
 
@@ -239,9 +237,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     if token:
         request["ClientToken"] = str(uuid.uuid5(_CLIENT_TOKEN_NS, f"batch\n{region}\n{cluster}\n{token}"))
     try:
-        execution_id = str(
-            ctx.aws("ssm", region).start_automation_execution(**request)["AutomationExecutionId"]
-        )
+        execution_id = str(ctx.aws("ssm", region).start_automation_execution(**request)["AutomationExecutionId"])
     except ClientError as err:
         code = str(err.response.get("Error", {}).get("Code", ""))
         message = str(err.response.get("Error", {}).get("Message", ""))[:300]
@@ -250,9 +246,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         if code == "IdempotentParameterMismatch":
             raise ToolError("Conflict", "this idempotencyToken was already used; use a new token") from None
         if code in ("AutomationExecutionLimitExceededException", "ThrottlingException"):
-            raise ToolError(
-                "Throttled", f"SSM refused to start more Automations ({code})", retryable=True
-            ) from None
+            raise ToolError("Throttled", f"SSM refused to start more Automations ({code})", retryable=True) from None
         raise
     record = {
         "batch_id": batch_id,

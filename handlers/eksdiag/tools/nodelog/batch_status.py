@@ -22,9 +22,7 @@ _FAILED = ("failed", "timed_out", "cancelled", "not_started", "index_missing")
 
 def batch_id(value: Any) -> str:
     if not isinstance(value, str) or not _BATCH_ID.fullmatch(value):
-        raise ToolError(
-            "InvalidArgument", f"batchId must look like bt-20260101120000-1a2b3c4d, got {value!r:.80}"
-        )
+        raise ToolError("InvalidArgument", f"batchId must look like bt-20260101120000-1a2b3c4d, got {value!r:.80}")
     return value
 
 
@@ -36,14 +34,10 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     region = str(record["region"])
     parent_id = str(record["execution_id"])
     try:
-        parent = ctx.aws("ssm", region).get_automation_execution(AutomationExecutionId=parent_id)[
-            "AutomationExecution"
-        ]
+        parent = ctx.aws("ssm", region).get_automation_execution(AutomationExecutionId=parent_id)["AutomationExecution"]
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") == "AutomationExecutionNotFoundException":
-            raise ToolError(
-                "NotFound", f"the Automation of batch {bid} ({parent_id}) no longer exists"
-            ) from None
+            raise ToolError("NotFound", f"the Automation of batch {bid} ({parent_id}) no longer exists") from None
         raise
     parent_done = is_terminal(parent)
     children = child_executions(ctx, record)
@@ -77,12 +71,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
             item.update(state=state["state"], done=state["done"])
             if "failureReason" in state:
                 item["failureReason"] = state["failureReason"]
-            if (
-                job is not None
-                and state["done"]
-                and state["state"] != "indexed"
-                and job.get("state") != "failed"
-            ):
+            if job is not None and state["done"] and state["state"] != "indexed" and job.get("state") != "failed":
                 ctx.jobs.update_job(
                     bundle, state="failed", failure_reason=state.get("failureReason", ""), updated_at=iso(now)
                 )

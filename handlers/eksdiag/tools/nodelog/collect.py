@@ -133,9 +133,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     except ClientError as err:
         code = str(err.response.get("Error", {}).get("Code", ""))
         message = str(err.response.get("Error", {}).get("Message", ""))[:300]
-        ctx.jobs.update_job(
-            bundle_id, state="failed", failure_reason=f"{code}: {message}", updated_at=iso(ctx.now())
-        )
+        ctx.jobs.update_job(bundle_id, state="failed", failure_reason=f"{code}: {message}", updated_at=iso(ctx.now()))
         if code == "IdempotentParameterMismatch":
             raise ToolError(
                 "Conflict",

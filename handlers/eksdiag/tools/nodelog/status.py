@@ -30,9 +30,7 @@ def _get_execution(ctx: ToolContext, region: str, execution_id: str) -> dict[str
         raise
     execution: dict[str, Any] = response["AutomationExecution"]
     if execution.get("DocumentName") != ctx.settings.collect_document:
-        raise ToolError(
-            "Forbidden", f"execution {execution_id} is not a collection started by this deployment"
-        )
+        raise ToolError("Forbidden", f"execution {execution_id} is not a collection started by this deployment")
     return execution
 
 
@@ -61,9 +59,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         if not job_execution and job.get("batch_id"):
             job_execution = _batch_child_id(ctx, job)
         if execution_id and job_execution and execution_id != job_execution:
-            raise ToolError(
-                "InvalidArgument", f"executionId {execution_id} does not belong to bundleId {bundle_id}"
-            )
+            raise ToolError("InvalidArgument", f"executionId {execution_id} does not belong to bundleId {bundle_id}")
         execution_id = str(job_execution) if job_execution else None
 
     execution = _get_execution(ctx, region, execution_id) if execution_id else None
@@ -122,7 +118,5 @@ def _next_step(result: dict[str, Any]) -> str:
     if result["done"]:
         return "The collection ended without an index; see failureReason. Start a new nodelog___collect."
     if result["state"] == "indexing":
-        return (
-            f"The node's bundle is uploaded and being indexed; poll again in {result['pollAfterSeconds']} s."
-        )
+        return f"The node's bundle is uploaded and being indexed; poll again in {result['pollAfterSeconds']} s."
     return f"Still collecting on the node; poll again in {result['pollAfterSeconds']} s."

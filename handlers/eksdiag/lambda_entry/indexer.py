@@ -1,0 +1,92 @@
+"""The indexer Lambda: S3 ObjectCreated on ``uploads/<instanceId>/<bundleId>.tar.gz`` -> index.
+
+For each record: URL-decode the key (``unquote_plus``), accept only the exact upload layout and the
+deployment's bucket, stream the object into the engine with an S3 sink that writes
+``bundles/<bundleId>/files/...``, save the index, update the job and the node's latest pointer.
+A re-delivered event rewrites the same index with the same ids. A bad or hostile archive marks the
+job failed with the reason and returns normally, so S3 does not retry it forever.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+from urllib.parse import unquote_plus
+
+from eksdiag.tools.base import ToolContext
+
+UPLOAD_KEY = re.compile(r"^uploads/(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)/(b-[0-9]{14}-[0-9a-f]{8})\.tar\.gz$")
+
+
+class IndexerHandler:
+    def __init__(self, context_factory: Any = None) -> None:
+        self._context_factory = context_factory
+        self._state: tuple[ToolContext, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _runtime(self) -> tuple[ToolContext, Any]:
+        with self._lock:
+            if self._state is None:
+                import os
+
+                from aws_lambda_powertools import Logger
+
+                from eksdiag.adapters.context import aws_context
+
+                ctx = self._context_factory() if self._context_factory else aws_context()
+                logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "eksdiag-indexer")
+                self._state = (ctx, logger)
+            return self._state
+
+    def reset(self) -> None:
+        with self._lock:
+            self._state = None
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        ctx, logger = self._runtime()
+        records = event.get("Records") if isinstance(event, dict) else None
+        results: list[dict[str, Any]] = []
+        for record in records or []:
+            results.append(self._one(ctx, logger, record))
+        if not records:
+            logger.warning(
+                "event without S3 records", extra={"event_keys": sorted(event) if isinstance(event, dict) else []}
+            )
+        return {"results": results}
+
+    def _one(self, ctx: ToolContext, logger: Any, record: Any) -> dict[str, Any]:
+        from eksdiag.adapters.ingest import IndexingFailed, ingest
+
+        s3 = record.get("s3") if isinstance(record, dict) else None
+        if not isinstance(s3, dict) or not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            return {"status": "skipped", "reason": "not an S3 ObjectCreated record"}
+        bucket = str((s3.get("bucket") or {}).get("name", ""))
+        key = unquote_plus(str((s3.get("object") or {}).get("key", "")))
+        if bucket != ctx.settings.bucket:
+            logger.warning("record for another bucket", extra={"bucket": bucket})
+            return {"status": "skipped", "key": key, "reason": f"bucket {bucket!r} is not this deployment's"}
+        match = UPLOAD_KEY.match(key)
+        if match is None:
+            logger.warning("key is not an upload", extra={"key": key[:300]})
+            return {
+                "status": "skipped",
+                "key": key[:300],
+                "reason": "key is not uploads/<instanceId>/<bundleId>.tar.gz",
+            }
+        instance_id, bundle_id = match.groups()
+        logger.append_keys(bundle_id=bundle_id, instance_id=instance_id)
+        store = ctx.store
+        body = store.open_upload(key)  # type: ignore[attr-defined]
+        try:
+            job = ingest(ctx, body, bundle_id=bundle_id, instance_id=instance_id, name=f"{bundle_id}.tar.gz")
+        except IndexingFailed as exc:
+            logger.warning("bundle rejected", extra={"reason": str(exc)})
+            return {"status": "failed", "key": key, "bundleId": bundle_id, "reason": str(exc)}
+        finally:
+            body.close()
+        logger.info("bundle indexed", extra={"findings": job.get("index_findings"), "complete": job.get("complete")})
+        return {"status": "indexed", "key": key, "bundleId": bundle_id, "findings": job.get("index_findings")}
+
+
+handler = IndexerHandler()

@@ -1,0 +1,35 @@
+"""get_sop: one runbook (SOP) by id: its front matter and whole markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksdiag.tools.base import ToolContext, ToolError
+
+NAME = "get_sop"
+GROUP = "runbooks"
+
+
+def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    from eksdiag.runbooks.library import get_runbook, list_runbooks
+
+    runbook = get_runbook(args["id"])
+    if runbook is None:
+        known = sorted(str(rb["id"]) for rb in list_runbooks())
+        raise ToolError(
+            "NotFound",
+            f"no runbook {args['id']!r}; list them with runbooks___list_sops",
+            details={"knownIds": known[:100]},
+        )
+    return {
+        "runbook": {
+            "id": str(runbook["id"]),
+            "title": str(runbook.get("title", "")),
+            "severity": runbook.get("severity"),
+            "summary": str(runbook.get("summary", "")),
+            "triggers": [str(t) for t in runbook.get("triggers") or []],
+            "categories": [str(c) for c in runbook.get("categories") or []],
+            "fallback": bool(runbook.get("fallback", False)),
+            "markdown": str(runbook.get("body", "")),
+        }
+    }

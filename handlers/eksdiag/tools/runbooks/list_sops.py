@@ -1,0 +1,32 @@
+"""list_sops: the runbooks (SOPs), optionally only those for a rule id or a category."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksdiag.tools.base import ToolContext
+
+NAME = "list_sops"
+GROUP = "runbooks"
+
+
+def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    from eksdiag.runbooks.library import list_runbooks
+
+    items = list_runbooks(rule=args.get("rule"), category=args.get("category"))
+    runbooks = [
+        {
+            "id": str(rb["id"]),
+            "title": str(rb.get("title", "")),
+            "severity": rb.get("severity"),
+            "summary": str(rb.get("summary", "")),
+            "triggers": [str(t) for t in rb.get("triggers") or []],
+            "categories": [str(c) for c in rb.get("categories") or []],
+        }
+        for rb in items
+    ]
+    return {
+        "runbooks": runbooks,
+        "count": len(runbooks),
+        "filters": {"rule": args.get("rule"), "category": args.get("category")},
+    }

@@ -1,0 +1,414 @@
+# Every variable validation rejects a bad value at plan time, before anything is created.
+
+mock_provider "aws" {
+  source = "./tests/terraform/mocks"
+}
+
+variables {
+  lambda_package    = { filename = "tests/terraform/fixtures/package-standin.txt" }
+  tool_schema_dir   = "tests/terraform/fixtures/schemas/gateway"
+  ssm_documents_dir = "tests/terraform/fixtures/ssm/documents"
+}
+
+run "rejects_name_with_underscore" {
+  command = plan
+
+  variables {
+    name = "eks_diag"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_name_too_long" {
+  command = plan
+
+  variables {
+    name = "a-very-long-name-prefix-that-breaks"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_region_not_a_region" {
+  command = plan
+
+  variables {
+    allowed_regions = ["us-east-1", "moon-base"]
+  }
+
+  expect_failures = [var.allowed_regions]
+}
+
+run "rejects_no_eks_node_tag_key" {
+  command = plan
+
+  variables {
+    eks_node_tag_keys = []
+  }
+
+  expect_failures = [var.eks_node_tag_keys]
+}
+
+run "rejects_kms_key_arn_not_an_arn" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+    kms_key_arn    = "alias/mine"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_kms_deletion_window_too_short" {
+  command = plan
+
+  variables {
+    kms_deletion_window_in_days = 3
+  }
+
+  expect_failures = [var.kms_deletion_window_in_days]
+}
+
+run "rejects_bucket_name_uppercase" {
+  command = plan
+
+  variables {
+    bucket_name = "My_Bucket"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_noncurrent_expiration_zero" {
+  command = plan
+
+  variables {
+    noncurrent_version_expiration_days = 0
+  }
+
+  expect_failures = [var.noncurrent_version_expiration_days]
+}
+
+run "rejects_uploads_expiration_zero" {
+  command = plan
+
+  variables {
+    uploads_expiration_days = 0
+  }
+
+  expect_failures = [var.uploads_expiration_days]
+}
+
+run "rejects_bundles_expiration_zero" {
+  command = plan
+
+  variables {
+    bundles_expiration_days = 0
+  }
+
+  expect_failures = [var.bundles_expiration_days]
+}
+
+run "rejects_captures_expiration_zero" {
+  command = plan
+
+  variables {
+    captures_expiration_days = 0
+  }
+
+  expect_failures = [var.captures_expiration_days]
+}
+
+run "rejects_cognito_domain_prefix_invalid" {
+  command = plan
+
+  variables {
+    cognito_domain_prefix = "-Bad.Prefix"
+  }
+
+  expect_failures = [var.cognito_domain_prefix]
+}
+
+run "rejects_resource_server_identifier_with_space" {
+  command = plan
+
+  variables {
+    oauth_resource_server_identifier = "eks diag"
+  }
+
+  expect_failures = [var.oauth_resource_server_identifier]
+}
+
+run "rejects_unknown_oauth_scope" {
+  command = plan
+
+  variables {
+    oauth_client_scopes = ["read", "admin"]
+  }
+
+  expect_failures = [var.oauth_client_scopes]
+}
+
+run "rejects_token_validity_below_five_minutes" {
+  command = plan
+
+  variables {
+    access_token_validity_minutes = 2
+  }
+
+  expect_failures = [var.access_token_validity_minutes]
+}
+
+run "rejects_token_validity_above_one_day" {
+  command = plan
+
+  variables {
+    access_token_validity_minutes = 1441
+  }
+
+  expect_failures = [var.access_token_validity_minutes]
+}
+
+run "rejects_discovery_url_not_openid_configuration" {
+  command = plan
+
+  variables {
+    create_cognito         = false
+    jwt_discovery_url      = "https://issuer.example.com/"
+    jwt_allowed_client_ids = ["x"]
+  }
+
+  expect_failures = [var.jwt_discovery_url]
+}
+
+run "rejects_gateway_name_with_underscore" {
+  command = plan
+
+  variables {
+    gateway_name = "eks_diag"
+  }
+
+  expect_failures = [var.gateway_name]
+}
+
+run "rejects_gateway_instructions_too_long" {
+  command = plan
+
+  variables {
+    gateway_instructions = format("%-2049s", "x")
+  }
+
+  expect_failures = [var.gateway_instructions]
+}
+
+run "rejects_gateway_exception_level_not_debug" {
+  command = plan
+
+  variables {
+    gateway_exception_level = "INFO"
+  }
+
+  expect_failures = [var.gateway_exception_level]
+}
+
+run "rejects_gateway_supported_version_malformed" {
+  command = plan
+
+  variables {
+    gateway_supported_versions = ["latest"]
+  }
+
+  expect_failures = [var.gateway_supported_versions]
+}
+
+run "rejects_target_name_with_underscore" {
+  command = plan
+
+  variables {
+    gateway_target_names = { nodelog = "node_log", findings = "findings", capture = "capture", runbooks = "runbooks" }
+  }
+
+  expect_failures = [var.gateway_target_names]
+}
+
+run "rejects_target_names_missing_a_group" {
+  command = plan
+
+  variables {
+    gateway_target_names = { nodelog = "nodelog", findings = "findings", capture = "capture" }
+  }
+
+  expect_failures = [var.gateway_target_names]
+}
+
+run "rejects_package_both_file_and_s3" {
+  command = plan
+
+  variables {
+    lambda_package = { filename = "tests/terraform/fixtures/package-standin.txt", s3_bucket = "b", s3_key = "k" }
+  }
+
+  expect_failures = [var.lambda_package]
+}
+
+run "rejects_package_neither_file_nor_s3" {
+  command = plan
+
+  variables {
+    lambda_package = { s3_bucket = "b" }
+  }
+
+  expect_failures = [var.lambda_package]
+}
+
+run "rejects_runtime_unsupported" {
+  command = plan
+
+  variables {
+    lambda_runtime = "python3.9"
+  }
+
+  expect_failures = [var.lambda_runtime]
+}
+
+run "rejects_architecture_unsupported" {
+  command = plan
+
+  variables {
+    lambda_architecture = "ppc64le"
+  }
+
+  expect_failures = [var.lambda_architecture]
+}
+
+run "rejects_powertools_layer_version_fractional" {
+  command = plan
+
+  variables {
+    powertools_layer_version = 2.5
+  }
+
+  expect_failures = [var.powertools_layer_version]
+}
+
+run "rejects_tool_memory_below_minimum" {
+  command = plan
+
+  variables {
+    tool_memory_size = 64
+  }
+
+  expect_failures = [var.tool_memory_size]
+}
+
+run "rejects_tool_timeout_above_lambda_maximum" {
+  command = plan
+
+  variables {
+    tool_timeout = 901
+  }
+
+  expect_failures = [var.tool_timeout]
+}
+
+run "rejects_indexer_memory_above_maximum" {
+  command = plan
+
+  variables {
+    indexer_memory_size = 20480
+  }
+
+  expect_failures = [var.indexer_memory_size]
+}
+
+run "rejects_indexer_ephemeral_storage_below_minimum" {
+  command = plan
+
+  variables {
+    indexer_ephemeral_storage_size = 256
+  }
+
+  expect_failures = [var.indexer_ephemeral_storage_size]
+}
+
+run "rejects_indexer_timeout_zero" {
+  command = plan
+
+  variables {
+    indexer_timeout = 0
+  }
+
+  expect_failures = [var.indexer_timeout]
+}
+
+run "rejects_indexer_retries_above_two" {
+  command = plan
+
+  variables {
+    indexer_maximum_retry_attempts = 3
+  }
+
+  expect_failures = [var.indexer_maximum_retry_attempts]
+}
+
+run "rejects_tracing_mode_unknown" {
+  command = plan
+
+  variables {
+    lambda_tracing_mode = "Sampled"
+  }
+
+  expect_failures = [var.lambda_tracing_mode]
+}
+
+run "rejects_log_retention_not_a_cloudwatch_value" {
+  command = plan
+
+  variables {
+    log_retention_in_days = 13
+  }
+
+  expect_failures = [var.log_retention_in_days]
+}
+
+run "rejects_log_level_unknown" {
+  command = plan
+
+  variables {
+    log_level = "TRACE"
+  }
+
+  expect_failures = [var.log_level]
+}
+
+run "rejects_presign_put_too_long" {
+  command = plan
+
+  variables {
+    presign_put_seconds = 7200
+  }
+
+  expect_failures = [var.presign_put_seconds]
+}
+
+run "rejects_presign_get_over_fifteen_minutes" {
+  command = plan
+
+  variables {
+    presign_get_seconds = 901
+  }
+
+  expect_failures = [var.presign_get_seconds]
+}
+
+run "rejects_metrics_namespace_reserved" {
+  command = plan
+
+  variables {
+    metrics_namespace = "AWS/Lambda"
+  }
+
+  expect_failures = [var.metrics_namespace]
+}
