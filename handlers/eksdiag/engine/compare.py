@@ -89,7 +89,7 @@ def iptables_rule_count(idx: BundleIndex) -> Measure:
     files = [p for p in (*FILTER_LISTINGS[:1], NAT_LISTING) if p in idx.artifacts]
     if not files:
         return Measure(None, ())
-    total = sum(len(chain.get("rules", [])) for p in files for chain in idx.artifacts[p].get("chains", {}).values())
+    total = sum(int(idx.artifacts[p].get("rule_count") or 0) for p in files)
     return Measure(total, tuple(files))
 
 
@@ -136,7 +136,7 @@ def route_count(idx: BundleIndex) -> Measure:
 def conntrack_entries(idx: BundleIndex) -> Measure:
     values = idx.artifacts.get(SYSCTL, {}).get("values", {})
     count = values.get("net.netfilter.nf_conntrack_count")
-    if count is not None and str(count).isdigit():
+    if count is not None and str(count).isascii() and str(count).isdigit():
         return Measure(int(count), (SYSCTL,))
     listing = idx.artifacts.get(CONNTRACK)
     if listing is None:

@@ -7,7 +7,7 @@ Each ``SOP-<AREA>-<NNN>.md`` file in this folder is one runbook::
     title: ...
     severity: HIGH
     summary: one sentence saying when to use it
-    triggers: [network.iptables.forward-drop, ...]   # rule ids of the engine's catalogue
+    triggers: [network.iptables.forward-drop, ...]   # rule ids of the engine's catalogue, primary first
     categories: [network]
     ---
     # <title>
