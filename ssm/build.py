@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from eksdiag.capture import parameters as p
 
 ROOT = Path(__file__).resolve().parent
@@ -26,8 +25,8 @@ AUTOMATION = ROOT / "automation"
 DOCUMENTS = ROOT / "documents"
 
 HEREDOC_END = "EKSDIAG_END_OF_FILE"
-DEFAULT_COLLECTOR_DOCUMENT = "eksdiag-run-collector"
-"""Default of the Automation's CollectorDocumentName; Terraform replaces it with the real name."""
+RUN_COLLECTOR_PLACEHOLDER = "@RUN_COLLECTOR_DOCUMENT_NAME@"
+"""collect.yaml names the run-collector document by this text; Terraform replaces it with the real name."""
 
 AGENT_CHECK = (
     'if [ -z "${SSM_UploadUrl+set}" ]; then\n'
@@ -156,9 +155,7 @@ def packet_capture_document() -> dict[str, Any]:
                 default="",
                 max_chars=p.FILTER_MAX_CHARS,
             ),
-            "PodNamespace": _param(
-                "Namespace of the pod to capture in (with PodName).", p.KUBERNETES_NAME, default=""
-            ),
+            "PodNamespace": _param("Namespace of the pod to capture in (with PodName).", p.KUBERNETES_NAME, default=""),
             "PodName": _param(
                 "Pod whose network namespace to capture in (resolved with crictl); empty for the node.",
                 p.KUBERNETES_NAME,
@@ -170,9 +167,7 @@ def packet_capture_document() -> dict[str, Any]:
             "SseKmsKeyId": _kms_key(),
         },
         "mainSteps": [
-            _run_shell_step(
-                "CaptureAndUpload", _program(["upload.sh", "packet-capture.sh"], "packet-capture.sh"), 600
-            )
+            _run_shell_step("CaptureAndUpload", _program(["upload.sh", "packet-capture.sh"], "packet-capture.sh"), 600)
         ],
     }
 
@@ -195,16 +190,20 @@ def _script_step(name: str, source: str, payload: dict[str, str], outputs: list[
 
 
 def collect_document() -> dict[str, Any]:
-    validate = _script_step(
-        "ValidateRequest",
-        "validate_request.py",
+    prepare = _script_step(
+        "PrepareUpload",
+        "prepare_upload.py",
         {
             "InstanceId": "{{ InstanceId }}",
-            "UploadUrl": "{{ UploadUrl }}",
-            "BundleKey": "{{ BundleKey }}",
-            "SseKmsKeyId": "{{ SseKmsKeyId }}",
+            "BundleId": "{{ BundleId }}",
+            "Bucket": "{{ Bucket }}",
+            "KmsKeyId": "{{ KmsKeyId }}",
+            "UploadExpiresSeconds": "{{ UploadExpiresSeconds }}",
         },
-        [{"Name": "BundleKey", "Selector": "$.Payload.BundleKey", "Type": "String"}],
+        [
+            {"Name": "UploadUrl", "Selector": "$.Payload.UploadUrl", "Type": "String"},
+            {"Name": "BundleKey", "Selector": "$.Payload.BundleKey", "Type": "String"},
+        ],
     )
     check = _script_step(
         "CheckManagedInstance",
@@ -222,10 +221,10 @@ def collect_document() -> dict[str, Any]:
         "onFailure": "step:ExplainFailure",
         "isEnd": True,
         "inputs": {
-            "DocumentName": "{{ CollectorDocumentName }}",
+            "DocumentName": RUN_COLLECTOR_PLACEHOLDER,
             "InstanceIds": ["{{ InstanceId }}"],
             "TimeoutSeconds": 600,
-            "Parameters": {"UploadUrl": "{{ UploadUrl }}", "SseKmsKeyId": "{{ SseKmsKeyId }}"},
+            "Parameters": {"UploadUrl": "{{ PrepareUpload.UploadUrl }}", "SseKmsKeyId": "{{ KmsKeyId }}"},
         },
     }
     explain = _script_step(
@@ -238,9 +237,10 @@ def collect_document() -> dict[str, Any]:
     return {
         "schemaVersion": "0.3",
         "description": (
-            "Collect an EKS worker node's diagnostic bundle and upload it to S3 through a presigned URL.\n"
-            "Checks the request and that the node is an online, SSM-managed Linux instance, runs the\n"
-            "collector Command document on it with a timeout, and fails with a clear reason otherwise.\n"
+            "Collect an EKS worker node's diagnostic bundle into s3://<Bucket>/uploads/<InstanceId>/<BundleId>.tar.gz.\n"
+            "Presigns that one PUT (SSE-KMS) under this Automation's role, checks that the node is an\n"
+            "online, SSM-managed Linux instance, runs the collector Command document on it with a\n"
+            "timeout, and fails with a clear reason otherwise. The node needs no S3 or KMS permission.\n"
         ),
         "assumeRole": "{{ AutomationAssumeRole }}",
         "parameters": {
@@ -249,18 +249,26 @@ def collect_document() -> dict[str, Any]:
                 "description": "EC2 instance id of the EKS worker node.",
                 "allowedPattern": p.INSTANCE_ID,
             },
-            "UploadUrl": _upload_url("the bundle", env=False),
-            "BundleKey": {
+            "BundleId": {
                 "type": "String",
-                "description": "S3 key the UploadUrl writes: uploads/<instance-id>/<bundle-id>.tar.gz.",
-                "allowedPattern": p.BUNDLE_KEY,
+                "description": "Bundle id issued by the collect tool (b-<yyyymmddHHMMSS>-<8 hex>).",
+                "allowedPattern": p.BUNDLE_ID,
             },
-            "SseKmsKeyId": _kms_key(env=False),
-            "CollectorDocumentName": {
+            "Bucket": {
                 "type": "String",
-                "description": "Name of the run-collector Command document.",
-                "default": DEFAULT_COLLECTOR_DOCUMENT,
-                "allowedPattern": p.COMMAND_DOCUMENT_NAME,
+                "description": "Bundle bucket (in the KMS key's region).",
+                "allowedPattern": p.S3_BUCKET,
+            },
+            "KmsKeyId": {
+                "type": "String",
+                "description": "ARN of the bucket's KMS key; the upload is signed with SSE-KMS under it.",
+                "allowedPattern": p.KMS_KEY_ARN,
+            },
+            "UploadExpiresSeconds": {
+                "type": "String",
+                "description": "Lifetime of the presigned upload URL in seconds (60 to 3600).",
+                "default": "900",
+                "allowedPattern": p.UPLOAD_EXPIRES_SECONDS,
             },
             "AutomationAssumeRole": {
                 "type": "String",
@@ -269,9 +277,9 @@ def collect_document() -> dict[str, Any]:
                 "allowedPattern": p.AUTOMATION_ASSUME_ROLE,
             },
         },
-        "mainSteps": [validate, check, run, explain],
+        "mainSteps": [prepare, check, run, explain],
         "outputs": [
-            "ValidateRequest.BundleKey",
+            "PrepareUpload.BundleKey",
             "CheckManagedInstance.AgentVersion",
             "RunCollector.CommandId",
             "RunCollector.Output",

@@ -5,9 +5,9 @@ def handler(events, context):
     """Fail early, with a reason, when the node cannot run the collector."""
     instance_id = events["InstanceId"]
     ssm = boto3.client("ssm")
-    found = ssm.describe_instance_information(
-        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
-    ).get("InstanceInformationList", [])
+    found = ssm.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]).get(
+        "InstanceInformationList", []
+    )
     if not found:
         raise RuntimeError(
             f"{instance_id} is not a managed node: SSM Agent is not registered "

@@ -16,6 +16,8 @@
 #
 # Environment (all optional):
 #   EKSDIAG_CMD_TIMEOUT      seconds per command (default 60)
+#   EKSDIAG_TOTAL_SECONDS    time budget of the whole run; commands left when it is spent are
+#                            skipped and noted (default 1200, inside run-collector's 1800)
 #   EKSDIAG_ELC_TIMEOUT      seconds for eks-log-collector.sh (default 900)
 #   EKSDIAG_MAX_FILE_MB      cap per captured file (default 100)
 #   EKSDIAG_MAX_TOTAL_MB     cap for optional log copies (default 1024)
@@ -25,10 +27,12 @@
 #   EKSDIAG_SKIP_ELC=1       do not run eks-log-collector.sh even when present
 #   EKSDIAG_SKIP_IMDS=1      do not query the instance metadata service
 #   EKSDIAG_INSTANCE_ID      instance id to record when IMDS is skipped (i-...)
+#   EKSDIAG_PATH             command search path (default: the system directories, then PATH)
 
 set -u
 umask 077
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+SYSTEM_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+PATH=${EKSDIAG_PATH:-$SYSTEM_PATH}
 LANG=C
 LC_ALL=C
 export PATH LANG LC_ALL
@@ -54,6 +58,8 @@ OUTDIR=$1
 [ "$(id -u)" -eq 0 ] || printf 'collect-node-diagnostics: not root, some files will be missing\n' >&2
 
 CMD_TIMEOUT=$(number "${EKSDIAG_CMD_TIMEOUT:-}" 60)
+TOTAL_SECONDS=$(number "${EKSDIAG_TOTAL_SECONDS:-}" 1200)
+DEADLINE=$(($(date +%s) + TOTAL_SECONDS))
 ELC_TIMEOUT=$(number "${EKSDIAG_ELC_TIMEOUT:-}" 900)
 MAX_FILE_MB=$(number "${EKSDIAG_MAX_FILE_MB:-}" 100)
 MAX_TOTAL_MB=$(number "${EKSDIAG_MAX_TOTAL_MB:-}" 1024)
@@ -92,10 +98,24 @@ have() {
 HAVE_TIMEOUT=
 have timeout && HAVE_TIMEOUT=1
 
-# bounded CMD [ARGS...]: run CMD under the per-command time limit.
+# seconds_left: what remains of the run's time budget (0 when spent).
+seconds_left() {
+    left=$((DEADLINE - $(date +%s)))
+    [ "$left" -gt 0 ] || left=0
+    printf '%s' "$left"
+}
+
+# bounded CMD [ARGS...]: run CMD under the per-command limit, never past the run's deadline.
 bounded() {
+    left=$(seconds_left)
+    if [ "$left" -le 0 ]; then
+        note "time budget spent: skipped $*"
+        return 124
+    fi
+    limit=$CMD_TIMEOUT
+    [ "$left" -lt "$limit" ] && limit=$left
     if [ -n "$HAVE_TIMEOUT" ]; then
-        timeout -k 5 "$CMD_TIMEOUT" "$@"
+        timeout -k 5 "$limit" "$@"
     else
         "$@"
     fi
@@ -165,8 +185,15 @@ run_upstream_collector() {
     sleep 1
     # eks-log-collector.sh writes a stray file into its working directory when iptables is
     # missing: run it from the scratch directory.
+    limit=$ELC_TIMEOUT
+    left=$(seconds_left)
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -le 0 ]; then
+        ELC_STATUS="not run (time budget spent)"
+        return 0
+    fi
     if [ -n "$HAVE_TIMEOUT" ]; then
-        (cd "$SCRATCH" && timeout -k 10 "$ELC_TIMEOUT" bash "$ELC") >"$SCRATCH/elc.log" 2>&1
+        (cd "$SCRATCH" && timeout -k 10 "$limit" bash "$ELC") >"$SCRATCH/elc.log" 2>&1
     else
         (cd "$SCRATCH" && bash "$ELC") >"$SCRATCH/elc.log" 2>&1
     fi
@@ -350,6 +377,7 @@ finish_notes() {
         printf 'eks-log-collector: %s\n' "$ELC_STATUS"
         printf 'instance-id: %s\n' "${INSTANCE_ID:-unknown}"
         printf 'command-timeout-seconds: %s\n' "$CMD_TIMEOUT"
+        printf 'time-budget-seconds: %s\n' "$TOTAL_SECONDS"
         printf 'file-cap-mb: %s\n' "$MAX_FILE_MB"
     } >"$SCRATCH/header"
     cat "$SCRATCH/header" "$NOTES" >"$SCRATCH/notes" 2>/dev/null

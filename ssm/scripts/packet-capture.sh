@@ -29,7 +29,7 @@ LC_ALL=C
 export PATH LANG LC_ALL
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=ssm/scripts/upload.sh
+# shellcheck source-path=SCRIPTDIR source=upload.sh
 . "$HERE/upload.sh"
 
 SNAPLEN=1024

@@ -16,7 +16,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 export PATH
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=ssm/scripts/upload.sh
+# shellcheck source-path=SCRIPTDIR source=upload.sh
 . "$HERE/upload.sh"
 
 fail() {

@@ -47,9 +47,7 @@ KUBE_DNS_SEP = "KUBE-SEP-IT2ZTR26TO4XFPTO"
 
 
 def run(*args: str, check: bool = True, timeout: float = 30, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(
-        list(args), capture_output=True, text=True, timeout=timeout, check=False, env=env
-    )
+    proc = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, check=False, env=env)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
     return proc.stdout

@@ -221,9 +221,7 @@ def _document_env(server: PutServer, **parameters: str) -> dict[str, str]:
     return env
 
 
-def test_run_collector_document_uploads_the_bundle_with_sse_headers(
-    healthy: NodeRun, tmp_path: Path
-) -> None:
+def test_run_collector_document_uploads_the_bundle_with_sse_headers(healthy: NodeRun, tmp_path: Path) -> None:
     server = PutServer(healthy.node, tmp_path)
     program = tmp_path / "_script.sh"
     program.write_text(_document_program("run-collector.yaml"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         }
 
         def clients(service: str, region: str | None) -> Any:
-            return boto3.client(service, region_name=region or REGION)
+            from eksdiag.tools.base import client_config
+
+            return boto3.client(service, region_name=region or REGION, config=client_config(service))
 
         yield {"env": env, "clients": clients, "kms_key_arn": kms_key_arn}
 
@@ -78,3 +81,87 @@ def aws_ctx(aws_env: dict[str, Any]) -> ToolContext:
 def local_ctx(tmp_path: Path) -> ToolContext:
     """A ToolContext on a local folder (what ``eksdiag serve --bundles tmp_path`` uses)."""
     return local_context(tmp_path, clock=lambda: FIXED_NOW)
+
+
+# ---------------------------------------------------------------- seed bundles, indexed
+
+
+FAULTY_BUNDLE = "b-20250306182200-0000000f"
+HEALTHY_BUNDLE = "b-20250306182200-0000000a"
+
+
+@dataclass(frozen=True)
+class Seed:
+    folder: Path
+    faulty: Path
+    healthy: Path
+    faulty_instance: str
+    healthy_instance: str
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """Both seed bundles indexed into ``ctx`` (faulty and healthy), as the findings tools see them."""
+
+    ctx: ToolContext
+    kind: str
+    faulty: str
+    healthy: str
+    faulty_instance: str
+    healthy_instance: str
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    from tests.fixtures.seed import FAULTY_ID, HEALTHY_ID, build_seed_bundles
+
+    folder = tmp_path_factory.mktemp("seed")
+    faulty, healthy = build_seed_bundles(folder)
+    return Seed(folder, Path(faulty), Path(healthy), FAULTY_ID, HEALTHY_ID)
+
+
+def ingest_seed(ctx: ToolContext, seed: Seed) -> None:
+    from eksdiag.adapters.ingest import ingest
+
+    ingest(ctx, seed.faulty, bundle_id=FAULTY_BUNDLE, instance_id=seed.faulty_instance, name=seed.faulty.name)
+    ingest(ctx, seed.healthy, bundle_id=HEALTHY_BUNDLE, instance_id=seed.healthy_instance, name=seed.healthy.name)
+
+
+@pytest.fixture(params=["local", "aws"])
+def indexed(request: pytest.FixtureRequest, seed: Seed, tmp_path: Path) -> Indexed:
+    """Parametrized over the local folder stores and the S3 + DynamoDB stores (moto)."""
+    if request.param == "local":
+        ctx = local_context(tmp_path / "bundles", clock=lambda: FIXED_NOW)
+    else:
+        ctx = request.getfixturevalue("aws_ctx")
+    ingest_seed(ctx, seed)
+    return Indexed(ctx, request.param, FAULTY_BUNDLE, HEALTHY_BUNDLE, seed.faulty_instance, seed.healthy_instance)
+
+
+@pytest.fixture
+def local_indexed(seed: Seed, tmp_path: Path) -> Indexed:
+    """The seed bundles in the local stores only (fast; for argument checks)."""
+    ctx = local_context(tmp_path / "bundles", clock=lambda: FIXED_NOW)
+    ingest_seed(ctx, seed)
+    return Indexed(ctx, "local", FAULTY_BUNDLE, HEALTHY_BUNDLE, seed.faulty_instance, seed.healthy_instance)
+
+
+def run_tool(ctx: ToolContext, full_name: str, args: Any) -> dict[str, Any]:
+    """Call a tool as the Lambda and the server do; a successful result must match its outputSchema."""
+    from eksdiag.tools.dispatch import call_tool, validator_for
+    from eksdiag.tools.registry import tools
+
+    spec = tools()[full_name]
+    result = call_tool(spec, args, ctx)
+    if "error" not in result:
+        problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator_for(spec.output_schema).iter_errors(result)]
+        assert not problems, f"{full_name} output does not match its outputSchema: {problems[:5]}"
+    else:
+        assert set(result) == {"error"} and {"code", "message", "retryable"} <= set(result["error"])
+    return result
+
+
+@pytest.fixture
+def run() -> Any:
+    """``run(ctx, "findings___errors", {...})``: see :func:`run_tool`."""
+    return run_tool

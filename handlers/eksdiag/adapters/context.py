@@ -38,7 +38,9 @@ def local_context(
     from eksdiag.adapters.local_store import LocalBundleStore
 
     return ToolContext(
-        settings=settings or Settings(),
+        # "local" passes the region validator's default, so AWS-backed tools reach ctx.aws() and get
+        # a clear "not available when serving local bundles" answer
+        settings=settings or Settings(default_region="local"),
         store=LocalBundleStore(root),
         jobs=LocalJobStore(root),
         clock=clock,

@@ -82,6 +82,12 @@ def ingest(
             updated_at=iso(ctx.now()),
         )
         raise
+    if not index.get("files"):
+        reason = "not a readable bundle: the archive holds no files" + (
+            f" ({'; '.join(index['bundle']['problems'][:3])})" if index.get("bundle", {}).get("problems") else ""
+        )
+        ctx.jobs.update_job(bundle_id, state="failed", error=reason[:500], updated_at=iso(ctx.now()))
+        raise IndexingFailed(reason)
     ctx.store.save_index(bundle_id, index)
     meta = index.get("bundle") or {}
     fields: dict[str, Any] = {

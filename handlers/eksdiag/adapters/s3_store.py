@@ -115,8 +115,10 @@ class S3BundleStore:
             if _is_missing(err):
                 return None
             raise
-        with body:
+        try:
             data: dict[str, Any] = json.loads(body.read())
+        finally:
+            body.close()
         return data
 
     def save_index(self, bundle_id: str, index: dict[str, Any]) -> None:
@@ -154,8 +156,11 @@ class S3BundleStore:
             if _is_missing(err):
                 raise ToolError("NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}") from None
             raise
-        with obj["Body"] as body:
+        body = obj["Body"]
+        try:
             data: bytes = body.read()
+        finally:
+            body.close()
         return data
 
     def iter_chunks(self, bundle_id: str, path: str, chunk: int = 1 << 20) -> Iterator[bytes]:
@@ -165,8 +170,11 @@ class S3BundleStore:
             if _is_missing(err):
                 raise ToolError("NotFound", f"file {safe_member_path(path)} is not in bundle {bundle_id}") from None
             raise
-        with obj["Body"] as body:
+        body = obj["Body"]  # a StreamingBody (its context manager yields the raw stream, so no "with")
+        try:
             yield from body.iter_chunks(chunk_size=chunk)
+        finally:
+            body.close()
 
     def file_sink(self, bundle_id: str) -> S3FileSink:
         return S3FileSink(self, bundle_id)
@@ -181,8 +189,11 @@ class S3BundleStore:
             if str(err.response.get("Error", {}).get("Code")) == "InvalidRange":
                 return ""
             raise
-        with obj["Body"] as body:
+        body = obj["Body"]
+        try:
             data: bytes = body.read(max_bytes)
+        finally:
+            body.close()
         return data.decode("utf-8", errors="replace")
 
     # the indexer reads uploads as a stream

@@ -299,10 +299,9 @@ class _Analyzer:
     ) -> None:
         ts, qtype, name = value
         end = max(t for t in (self.last_ts, self.capture_end, ts) if t is not None) if ts is not None else None
-        if at_end and ts is not None and end is not None:
-            if end - ts < self.limits.dns_grace_seconds:
-                self.dns_pending_at_end += 1
-                return
+        if at_end and ts is not None and end is not None and end - ts < self.limits.dns_grace_seconds:
+            self.dns_pending_at_end += 1
+            return
         self.dns_unanswered += 1
         client, client_port, server, qid = key
         self.dns_unanswered_names.add(f"{qtype}? {name}")
@@ -380,9 +379,7 @@ class _Analyzer:
         syn_unanswered = len(self.pending_syns) + self.syn_unanswered_evicted
         top = self.limits.top
         duration = (
-            round(self.last_ts - self.first_ts, 6)
-            if self.first_ts is not None and self.last_ts is not None
-            else None
+            round(self.last_ts - self.first_ts, 6) if self.first_ts is not None and self.last_ts is not None else None
         )
         dns = {
             "queries": self.dns_queries,
@@ -393,9 +390,7 @@ class _Analyzer:
             "unmatched_responses": self.dns_unmatched_responses,
             "rcodes": dict(sorted(self.dns_rcodes.items())),
             "unanswered_by_name": [{"query": k, "count": v} for k, v in self.dns_unanswered_names.top(top)],
-            "unanswered_by_server": [
-                {"server": k, "count": v} for k, v in self.dns_unanswered_servers.top(top)
-            ],
+            "unanswered_by_server": [{"server": k, "count": v} for k, v in self.dns_unanswered_servers.top(top)],
             "unanswered_examples": self.dns_examples,
             "failed_by_rcode": {
                 rcode: [{"name": k, "count": v} for k, v in names.top(top)]
@@ -411,9 +406,7 @@ class _Analyzer:
             "retransmission_ratio": (
                 round(self.tcp_retransmissions / self.tcp_data_segments, 4) if self.tcp_data_segments else 0.0
             ),
-            "retransmitted_flows": [
-                {"flow": k, "count": v} for k, v in self.tcp_retransmitted_flows.top(top)
-            ],
+            "retransmitted_flows": [{"flow": k, "count": v} for k, v in self.tcp_retransmitted_flows.top(top)],
             "keepalives": self.tcp_keepalives,
             "syn_retransmissions": self.tcp_syn_retransmissions,
             "syn_unanswered": syn_unanswered,
@@ -423,9 +416,7 @@ class _Analyzer:
                 {"address": k, "bytes": v, "packets": self.packets_by_source.counts.get(k, 0)}
                 for k, v in self.bytes_by_source.top(top)
             ],
-            "by_conversation": [
-                {"conversation": k, "bytes": v} for k, v in self.bytes_by_conversation.top(top)
-            ],
+            "by_conversation": [{"conversation": k, "bytes": v} for k, v in self.bytes_by_conversation.top(top)],
         }
         return {
             "schema": SCHEMA,

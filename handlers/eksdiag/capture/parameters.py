@@ -24,7 +24,15 @@ S3_PRESIGNED_PUT_URL = (
 )
 """A presigned S3 URL: HTTPS, an S3 endpoint host, a path and a query string of URL-safe characters."""
 
-BUNDLE_KEY = r"^uploads/i-[0-9a-f]{8,17}/[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.tar\.gz$"
+BUNDLE_ID = r"^b-[0-9]{14}-[0-9a-f]{8}$"
+"""A bundle id as the collect tool issues it: ``b-<yyyymmddHHMMSS>-<8 hex>``."""
+
+S3_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+
+KMS_KEY_ARN = r"^arn:aws[a-z-]{0,20}:kms:[a-z0-9-]{1,30}:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$"
+
+UPLOAD_EXPIRES_SECONDS = r"^([6-9][0-9]|[1-9][0-9]{2}|[1-2][0-9]{3}|3[0-5][0-9]{2}|3600)$"
+"""60 to 3600 seconds."""
 
 AUTOMATION_ASSUME_ROLE = r"^(arn:aws[a-z-]{0,20}:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512})?$"
 
@@ -33,8 +41,6 @@ SSE_KMS_KEY_ID = (
     r"|mrk-[0-9a-f]{32}|[0-9a-f-]{36})?$"
 )
 """A KMS key id or key ARN (the value signed into the presigned URL), or empty for no SSE headers."""
-
-COMMAND_DOCUMENT_NAME = r"^[A-Za-z0-9_.-]{3,128}$"
 
 INTERFACE = r"^[A-Za-z0-9_.-]{0,15}$"
 """A Linux interface name (at most 15 characters), or empty for the default."""

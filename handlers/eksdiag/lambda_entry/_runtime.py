@@ -27,6 +27,7 @@ DEFAULT_NAMESPACE = "eksdiag"
 IDEMPOTENT_TOOLS = frozenset({"nodelog___collect"})
 IDEMPOTENCY_SECONDS = 900
 
+_PER_CALL_KEYS = ("tool", "gateway_target", "gateway_request_id", "mcp_message_id")
 _SECRET_KEY = re.compile(r"(?i)url|token|secret|password|credential|signature|authorization")
 _SIGNED_URL = re.compile(r"(?i)https?://\S*(?:X-Amz-Signature|X-Amz-Credential|Signature=)\S*")
 
@@ -100,6 +101,20 @@ def _default_context() -> ToolContext:
     return aws_context()
 
 
+class _CurrentStdout:
+    """A stream that always writes to the current ``sys.stdout`` (Lambda's log stream; tests swap it)."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stdout.flush()
+
+
 def _observability(group: str) -> tuple[Any, Any]:
     import os
 
@@ -107,7 +122,8 @@ def _observability(group: str) -> tuple[Any, Any]:
 
     service = os.environ.get("POWERTOOLS_SERVICE_NAME") or f"eksdiag-{group}"
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
-    return Logger(service=service), Metrics(namespace=namespace, service=service)
+    logger = Logger(service=service, stream=_CurrentStdout())  # type: ignore[arg-type]
+    return logger, Metrics(namespace=namespace, service=service)
 
 
 class GroupHandler:
@@ -133,6 +149,7 @@ class GroupHandler:
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         rt = self.runtime()
+        rt.logger.remove_keys(list(_PER_CALL_KEYS))  # a warm container must not carry the last call's keys
         started = time.perf_counter()
         tool = "unknown"
         try:

@@ -35,7 +35,10 @@ class IndexerHandler:
                 from eksdiag.adapters.context import aws_context
 
                 ctx = self._context_factory() if self._context_factory else aws_context()
-                logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "eksdiag-indexer")
+                from eksdiag.lambda_entry._runtime import _CurrentStdout
+
+                service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "eksdiag-indexer"
+                logger = Logger(service=service, stream=_CurrentStdout())  # type: ignore[arg-type]
                 self._state = (ctx, logger)
             return self._state
 

@@ -141,10 +141,19 @@ def _utcnow() -> datetime:
 ClientFactory = Callable[[str, "str | None"], Any]
 
 
+def client_config(service: str) -> Any:
+    """botocore Config for ``service``: S3 signs with SigV4 (needed for SSE-KMS presigned URLs)."""
+    from botocore.config import Config
+
+    if service == "s3":
+        return Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, retries={"mode": "standard"})
+    return Config(retries={"mode": "standard"})
+
+
 def _boto3_client(service: str, region: str | None) -> Any:
     import boto3  # deferred: local mode and the engine never need boto3
 
-    return boto3.client(service, region_name=region) if region else boto3.client(service)
+    return boto3.client(service, region_name=region, config=client_config(service))
 
 
 @dataclass

@@ -107,6 +107,37 @@ def to_gateway(schema: dict[str, Any], where: str = "schema") -> dict[str, Any]:
     return out
 
 
+ERROR_PROPERTY: dict[str, Any] = {
+    "type": "object",
+    "description": "Present instead of the other fields when the call failed in a way the caller can act on.",
+    "properties": {
+        "code": {
+            "type": "string",
+            "description": "One of: InvalidArgument, NotFound, NotReady, Conflict, Forbidden, Throttled, Upstream.",
+        },
+        "message": {"type": "string", "description": "What went wrong and how to fix the call."},
+        "retryable": {"type": "boolean", "description": "True when the same call may succeed later."},
+        "details": {"type": "object", "description": "Extra facts (e.g. unknown ids, allowed values)."},
+    },
+    "required": ["code", "message", "retryable"],
+}
+
+
+def gateway_output(schema: dict[str, Any], where: str) -> dict[str, Any]:
+    """The gateway form of an outputSchema, which must also admit the error shape.
+
+    The Lambda returns either the result or ``{"error": {...}}`` as a normal (non-error) result, so a
+    client validating structured content must accept both: the top-level ``required`` list is dropped
+    (it is kept in the description) and an ``error`` property is added.
+    """
+    out = to_gateway(schema, where)
+    required = out.pop("required", [])
+    note = "On success always has: " + ", ".join(required) + "." if required else ""
+    out["description"] = " ".join(p for p in (out.get("description", ""), note, "On failure only: error.") if p)
+    out.setdefault("properties", {})["error"] = ERROR_PROPERTY
+    return out
+
+
 def group_definitions(group: str) -> list[dict[str, Any]]:
     """The gateway tool definitions of one group (one target), sorted by tool name."""
     defs: list[dict[str, Any]] = []
@@ -122,7 +153,7 @@ def group_definitions(group: str) -> list[dict[str, Any]]:
                 "name": name,
                 "description": " ".join(data["description"].split()),
                 "inputSchema": to_gateway(data["inputSchema"], f"{qualified}.inputSchema"),
-                "outputSchema": to_gateway(data["outputSchema"], f"{qualified}.outputSchema"),
+                "outputSchema": gateway_output(data["outputSchema"], f"{qualified}.outputSchema"),
             }
         )
     return defs

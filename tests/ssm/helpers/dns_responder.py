@@ -2,7 +2,8 @@
 
 Usage: python dns_responder.py BIND_IP PORT ANSWER_IP
 Answers every A query with ANSWER_IP (TTL 30) and every other query type with an empty NOERROR
-answer; names whose first label starts with "nx" get NXDOMAIN and "servfail" get SERVFAIL. Runs until killed. Standard library only; nothing here parses more than the question.
+answer; names whose first label starts with "nx" get NXDOMAIN and "servfail" get SERVFAIL.
+Runs until killed. Standard library only; nothing here parses more than the question.
 """
 
 from __future__ import annotations

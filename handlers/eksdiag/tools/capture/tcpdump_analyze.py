@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from eksdiag.tools import validate
 from eksdiag.tools.base import ToolContext, ToolError
 from eksdiag.tools.capture._capture import CAPTURE_RECORD, capture_id
+from eksdiag.tools.nodelog._nodes import require_aws
 
 NAME = "tcpdump_analyze"
 GROUP = "capture"
@@ -38,6 +39,7 @@ def _failure(invocation: dict[str, Any]) -> str:
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    require_aws(ctx, NAME)
     cid = capture_id(args.get("captureId"))
     wanted_instance = validate.instance_id(args["instanceId"]) if args.get("instanceId") else None
     record = ctx.jobs.get_record(CAPTURE_RECORD, cid)

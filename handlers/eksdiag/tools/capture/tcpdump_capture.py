@@ -16,7 +16,7 @@ from eksdiag.tools.capture._capture import (
     check_filter,
     new_capture_id,
 )
-from eksdiag.tools.nodelog._nodes import require_collectable
+from eksdiag.tools.nodelog._nodes import require_aws, require_collectable
 
 NAME = "tcpdump_capture"
 GROUP = "capture"
@@ -29,6 +29,7 @@ MAX_PRESIGN_SECONDS = 3600
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    require_aws(ctx, NAME)
     instance_id = validate.instance_id(args.get("instanceId"))
     region = validate.region(args.get("region"), ctx.settings)
     interface = check_document_value("interface", parameters.INTERFACE, str(args.get("interface", "any")))

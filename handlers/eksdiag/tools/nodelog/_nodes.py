@@ -56,6 +56,16 @@ class Node:
         }
 
 
+def require_aws(ctx: ToolContext, tool: str) -> None:
+    """Refuse clearly, before argument checks that need AWS settings, when serving local bundles."""
+    if ctx.local and ctx.client_factory is None:
+        raise ToolError(
+            "Upstream",
+            f"{tool} works on live EKS nodes through AWS (EC2, SSM); it is not available when serving local "
+            "bundles (use the findings tools on the bundles in the folder)",
+        )
+
+
 def cluster_of(tags: dict[str, str]) -> str | None:
     """The EKS cluster an instance belongs to, from either tag; ``None`` when it is not an EKS node."""
     name = tags.get(EKS_CLUSTER_TAG)

@@ -25,7 +25,7 @@ from eksdiag.tools.nodelog._automation import (
     common_collect_parameters,
 )
 from eksdiag.tools.nodelog._batch import BATCH_RECORD
-from eksdiag.tools.nodelog._nodes import Node, cluster_nodes, ssm_info
+from eksdiag.tools.nodelog._nodes import Node, cluster_nodes, require_aws, ssm_info
 from eksdiag.tools.nodelog.collect import _require_settings
 
 NAME = "batch_collect"
@@ -65,7 +65,7 @@ def plan_sample(
     With ``wanted`` (explicit instance ids) exactly those eligible nodes are selected.
     """
     buckets: dict[Bucket, list[Node]] = defaultdict(list)
-    for node in nodes:
+    for node in sorted(nodes, key=lambda n: n.instance_id):
         buckets[(node.nodegroup, node.availability_zone, node.instance_type)].append(node)
     skipped: list[dict[str, str]] = []
     eligible: dict[Bucket, list[Node]] = {}
@@ -136,6 +136,7 @@ def _existing(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    require_aws(ctx, NAME)
     cluster = validate.cluster_name(args.get("clusterName"))
     region = validate.region(args.get("region"), ctx.settings)
     wanted = [validate.instance_id(v) for v in args["instanceIds"]] if args.get("instanceIds") else None

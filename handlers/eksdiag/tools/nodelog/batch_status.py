@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from eksdiag.tools.base import ToolContext, ToolError, iso
 from eksdiag.tools.nodelog._automation import POLL_COLLECTING, collection_state, is_terminal
 from eksdiag.tools.nodelog._batch import BATCH_RECORD, child_executions
+from eksdiag.tools.nodelog._nodes import require_aws
 
 NAME = "batch_status"
 GROUP = "nodelog"
@@ -27,6 +28,7 @@ def batch_id(value: Any) -> str:
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    require_aws(ctx, NAME)
     bid = batch_id(args.get("batchId"))
     record = ctx.jobs.get_record(BATCH_RECORD, bid)
     if not record:

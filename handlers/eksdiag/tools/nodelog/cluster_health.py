@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from eksdiag.tools import validate
 from eksdiag.tools.base import ToolContext, ToolError
-from eksdiag.tools.nodelog._nodes import Node, cluster_nodes, ssm_info
+from eksdiag.tools.nodelog._nodes import Node, cluster_nodes, require_aws, ssm_info
 
 NAME = "cluster_health"
 GROUP = "nodelog"
@@ -75,6 +75,7 @@ def node_issues(node: Node, ssm: dict[str, Any] | None, include_ssm: bool) -> li
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    require_aws(ctx, NAME)
     name = validate.cluster_name(args.get("clusterName"))
     region = validate.region(args.get("region"), ctx.settings)
     include_ssm = bool(args.get("includeSsm", True))

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from eksdiag.tools import validate
 from eksdiag.tools.base import ToolContext, ToolError, iso, new_bundle_id
 from eksdiag.tools.nodelog._automation import ESTIMATED_SECONDS, POLL_COLLECTING, collect_parameters
-from eksdiag.tools.nodelog._nodes import require_collectable
+from eksdiag.tools.nodelog._nodes import require_aws, require_collectable
 
 NAME = "collect"
 GROUP = "nodelog"
@@ -72,6 +72,7 @@ def _reusable(job: dict[str, Any] | None) -> bool:
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    require_aws(ctx, NAME)
     instance_id = validate.instance_id(args.get("instanceId"))
     region = validate.region(args.get("region"), ctx.settings)
     token = args.get("idempotencyToken")

@@ -16,6 +16,7 @@ from eksdiag.tools.nodelog._automation import (
     progress,
 )
 from eksdiag.tools.nodelog._batch import BATCH_RECORD, child_executions
+from eksdiag.tools.nodelog._nodes import require_aws
 
 NAME = "status"
 GROUP = "nodelog"
@@ -43,6 +44,7 @@ def _batch_child_id(ctx: ToolContext, job: dict[str, Any]) -> str | None:
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    require_aws(ctx, NAME)
     bundle_id = validate.bundle_id(args["bundleId"]) if args.get("bundleId") else None
     execution_id = validate.execution_id(args["executionId"]) if args.get("executionId") else None
     if bundle_id is None and execution_id is None:
@@ -60,9 +62,13 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
             job_execution = _batch_child_id(ctx, job)
         if execution_id and job_execution and execution_id != job_execution:
             raise ToolError("InvalidArgument", f"executionId {execution_id} does not belong to bundleId {bundle_id}")
-        execution_id = str(job_execution) if job_execution else None
+        given_execution = execution_id
+        execution_id = str(job_execution) if job_execution else given_execution
 
     execution = _get_execution(ctx, region, execution_id) if execution_id else None
+    unbound = bundle_id and execution is not None and not (job or {}).get("execution_id")
+    if unbound and bundle_id not in (((execution or {}).get("Parameters") or {}).get("BundleId") or []):
+        raise ToolError("InvalidArgument", f"executionId {execution_id} does not belong to bundleId {bundle_id}")
     if job is None and execution is not None:
         ids = (execution.get("Parameters") or {}).get("BundleId") or []
         if ids:
@@ -82,13 +88,14 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         )
 
     result: dict[str, Any] = {
-        "executionId": execution_id or "",
         "automationStatus": str((execution or {}).get("AutomationExecutionStatus", "Pending")),
         "state": state["state"],
         "done": state["done"],
         "progress": progress(execution) if execution else {"stepsDone": 0, "stepsTotal": 0, "percent": 0},
         "indexed": state["indexed"],
     }
+    if execution_id:
+        result["executionId"] = execution_id
     if job is not None:
         result["bundleId"] = job["bundle_id"]
         result["instanceId"] = job["instance_id"]

@@ -1,0 +1,313 @@
+"""The local MCP server (``eksdiag serve``): the same tools, names and schemas as the gateway, on
+bundles in a local folder, over stdio or streamable HTTP.
+
+* Tool names are ``<group>___<tool>``, exactly as AgentCore Gateway presents them; input and output
+  schemas are the full schema files; arguments are validated the same way as in Lambda.
+* ``nodelog___collect`` imports ``<bundles>/eks_<instanceId>_*.tar.gz`` instead of calling SSM, and
+  ``nodelog___status`` reports that import. Tools that need AWS answer with an ``Upstream`` error.
+* HTTP binds 127.0.0.1 unless told otherwise and requires a bearer token: a JWT checked against a
+  configured issuer and JWKS (``--jwt-issuer``, ``--jwks-url``), or, by default, a development token
+  generated at start and printed on stderr.
+
+Entry points: :func:`main` (argv after ``serve``) and :func:`run_server`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eksdiag.tools.base import ToolContext
+from eksdiag.tools.registry import ToolRun, ToolSpec, tools
+
+SERVER_NAME = "eksdiag"
+DEV_ISSUER = "https://eksdiag.local/dev"
+DEV_TOKEN_SECONDS = 12 * 3600
+INSTRUCTIONS = (
+    "Diagnose EKS worker nodes from their log bundles. Start with nodelog___collect (instanceId) and "
+    "nodelog___status, then findings___errors; feed finding ids to findings___read, findings___correlate "
+    "and findings___summarize; compare nodes with findings___compare_nodes; runbooks___get_sop gives procedures."
+)
+
+
+@dataclass
+class ServedTool:
+    spec: ToolSpec
+    run: ToolRun
+
+
+def served_tools(local: bool) -> dict[str, ServedTool]:
+    """Every registered tool by full name; with ``local`` the SSM-backed ones use their local versions."""
+    overrides: dict[str, ToolRun] = {}
+    if local:
+        from eksdiag.adapters.local_tools import LOCAL_OVERRIDES
+
+        overrides = LOCAL_OVERRIDES
+    return {name: ServedTool(spec, overrides.get(name, spec.run)) for name, spec in tools().items()}
+
+
+# ---------------------------------------------------------------- auth
+
+
+@dataclass
+class JwtSettings:
+    """How HTTP bearer tokens are checked.
+
+    With ``issuer`` and ``jwks_url`` tokens must be RS256/ES256 JWTs signed by a key of that JWKS
+    (``http(s)://...`` or a local file) with that ``iss``; ``audience`` and ``client_ids`` add the
+    ``aud`` / ``client_id`` checks (Cognito access tokens carry ``client_id``, not ``aud``).
+    Without them a development key is generated and :meth:`dev_token` issues tokens for it.
+    """
+
+    issuer: str | None = None
+    jwks_url: str | None = None
+    audience: str | None = None
+    client_ids: tuple[str, ...] = ()
+    dev_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    @property
+    def development(self) -> bool:
+        return not self.jwks_url
+
+    @property
+    def effective_issuer(self) -> str:
+        return self.issuer or DEV_ISSUER
+
+    def dev_token(self, seconds: int = DEV_TOKEN_SECONDS) -> str:
+        import jwt
+
+        now = int(time.time())
+        claims = {"iss": DEV_ISSUER, "sub": "eksdiag-dev", "client_id": "eksdiag-dev", "iat": now, "exp": now + seconds}
+        return jwt.encode(claims, self.dev_secret, algorithm="HS256")
+
+
+class JwtVerifier:
+    """An ``mcp`` TokenVerifier backed by PyJWT."""
+
+    def __init__(self, settings: JwtSettings) -> None:
+        self.settings = settings
+        self._jwks: Any = None
+
+    def _key_for(self, token: str) -> Any:
+        import jwt
+
+        if self.settings.development:
+            return self.settings.dev_secret
+        url = str(self.settings.jwks_url)
+        if url.startswith(("http://", "https://")):
+            if self._jwks is None:
+                self._jwks = jwt.PyJWKClient(url, cache_keys=True)
+            return self._jwks.get_signing_key_from_jwt(token).key
+        keys = jwt.PyJWKSet.from_dict(json.loads(Path(url).read_text(encoding="utf-8")))
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in keys.keys:
+            if kid is None or key.key_id == kid:
+                return key.key
+        raise jwt.InvalidTokenError("no JWKS key matches the token's kid")
+
+    def check(self, token: str) -> dict[str, Any] | None:
+        """The token's claims when it is valid, else None."""
+        import jwt
+
+        try:
+            key = self._key_for(token)
+            algorithms = ["HS256"] if self.settings.development else ["RS256", "RS384", "RS512", "ES256", "ES384"]
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self.settings.effective_issuer,
+                audience=self.settings.audience,
+                options={"require": ["exp", "iss"], "verify_aud": self.settings.audience is not None},
+                leeway=30,
+            )
+        except (jwt.PyJWTError, OSError, ValueError):
+            return None
+        if self.settings.client_ids and claims.get("client_id", claims.get("azp")) not in self.settings.client_ids:
+            return None
+        return claims
+
+    async def verify_token(self, token: str) -> Any:
+        import anyio
+        from mcp.server.auth.provider import AccessToken
+
+        claims = await anyio.to_thread.run_sync(self.check, token)
+        if claims is None:
+            return None
+        scopes = claims.get("scope", "")
+        return AccessToken(
+            token=token,
+            client_id=str(claims.get("client_id") or claims.get("azp") or claims.get("sub") or "unknown"),
+            scopes=scopes.split() if isinstance(scopes, str) else list(scopes or []),
+            expires_at=int(claims["exp"]) if "exp" in claims else None,
+            subject=claims.get("sub"),
+            claims={"iss": claims.get("iss")},
+        )
+
+
+# ---------------------------------------------------------------- server
+
+
+def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_url: str | None = None) -> Any:
+    """An ``MCPServer`` serving every tool on ``ctx`` (local overrides when ``ctx.local``)."""
+    import anyio
+    from mcp.server.mcpserver import MCPServer
+    from mcp_types import CallToolResult, TextContent
+    from mcp_types import Tool as MCPTool
+
+    from eksdiag.tools.dispatch import call_tool
+
+    table = served_tools(ctx.local)
+
+    class EksdiagServer(MCPServer[Any]):
+        """MCPServer with tools described by our schema files instead of Python signatures."""
+
+        async def list_tools(self) -> list[MCPTool]:
+            return [
+                MCPTool(
+                    name=name,
+                    description=tool.spec.description,
+                    input_schema=tool.spec.input_schema,
+                    output_schema=tool.spec.output_schema,
+                )
+                for name, tool in table.items()
+            ]
+
+        def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+            tool = table.get(name)
+            return tool.spec.input_schema if tool else None
+
+        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            tool = table.get(name)
+            if tool is None:
+                return CallToolResult(
+                    content=[
+                        TextContent(
+                            type="text",
+                            text=json.dumps(
+                                {"error": {"code": "NotFound", "message": f"unknown tool {name!r}", "retryable": False}}
+                            ),
+                        )
+                    ],
+                    is_error=True,
+                )
+            result = await anyio.to_thread.run_sync(lambda: call_tool(tool.spec, arguments, ctx, run=tool.run))
+            text = json.dumps(result, ensure_ascii=False)
+            if "error" in result:
+                return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+            return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
+
+    kwargs: dict[str, Any] = {}
+    if auth is not None:
+        from mcp.server.auth.settings import AuthSettings
+
+        kwargs["auth"] = AuthSettings(
+            issuer_url=auth.effective_issuer, resource_server_url=resource_url, validate_token_resource=False
+        )
+        kwargs["token_verifier"] = JwtVerifier(auth)
+    return EksdiagServer(name=SERVER_NAME, instructions=INSTRUCTIONS, version=_version(), **kwargs)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eksdiag")
+    except PackageNotFoundError:
+        return "0"
+
+
+def run_server(
+    bundles_dir: str | Path,
+    transport: str = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    auth: JwtSettings | None = None,
+    require_auth: bool = True,
+    token_file: str | Path | None = None,
+) -> None:
+    """Serve the bundles in ``bundles_dir`` until interrupted.
+
+    ``transport`` is ``stdio`` or ``http`` (streamable HTTP at ``http://host:port/mcp``). For HTTP,
+    ``auth`` says how tokens are checked (default: a development token, printed on stderr and written
+    to ``token_file`` when given); ``require_auth=False`` serves without a token (loopback only).
+    """
+    from eksdiag.adapters.context import local_context
+
+    root = Path(bundles_dir)
+    if not root.is_dir():
+        raise SystemExit(f"eksdiag serve: --bundles {root} is not a folder")
+    ctx = local_context(root)
+    if transport == "stdio":
+        build_server(ctx).run("stdio")
+        return
+    if transport != "http":
+        raise SystemExit(f"eksdiag serve: unknown transport {transport!r} (stdio or http)")
+    settings: JwtSettings | None = None
+    if require_auth:
+        settings = auth or JwtSettings()
+        if settings.development:
+            token = settings.dev_token()
+            print(f"eksdiag serve: development bearer token (valid {DEV_TOKEN_SECONDS // 3600} h):", file=sys.stderr)
+            print(token, file=sys.stderr, flush=True)
+            if token_file:
+                Path(token_file).write_text(token + "\n", encoding="utf-8")
+    elif host not in ("127.0.0.1", "::1", "localhost"):
+        raise SystemExit("eksdiag serve: --no-auth is only allowed on a loopback address")
+    resource = f"http://{host}:{port}/mcp"
+    server = build_server(ctx, auth=settings, resource_url=resource if settings else None)
+    print(f"eksdiag serve: MCP over streamable HTTP at {resource}, bundles in {root}", file=sys.stderr, flush=True)
+    server.run("streamable-http", host=host, port=port)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eksdiag serve", description="Serve the eksdiag MCP tools on local bundles.")
+    p.add_argument("--bundles", required=True, metavar="DIR", help="folder with eks_<instanceId>_*.tar.gz bundles")
+    p.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="HTTP port (default: %(default)s)")
+    p.add_argument("--jwt-issuer", help="accept JWTs from this issuer (needs --jwks-url)")
+    p.add_argument("--jwks-url", help="JWKS of the issuer: https://.../jwks.json or a local file")
+    p.add_argument("--jwt-audience", help="required aud claim")
+    p.add_argument("--jwt-client-id", action="append", default=[], help="allowed client_id claim (repeatable)")
+    p.add_argument("--token-file", help="also write the development token to this file")
+    p.add_argument("--no-auth", action="store_true", help="HTTP without a token (loopback addresses only)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``eksdiag serve`` (``argv`` is what follows ``serve``)."""
+    opts = parser().parse_args(argv)
+    if bool(opts.jwt_issuer) != bool(opts.jwks_url):
+        raise SystemExit("eksdiag serve: --jwt-issuer and --jwks-url go together")
+    auth = JwtSettings(
+        issuer=opts.jwt_issuer,
+        jwks_url=opts.jwks_url,
+        audience=opts.jwt_audience,
+        client_ids=tuple(opts.jwt_client_id),
+    )
+    try:
+        run_server(
+            opts.bundles,
+            opts.transport,
+            opts.host,
+            opts.port,
+            auth=auth,
+            require_auth=not opts.no_auth,
+            token_file=opts.token_file,
+        )
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
