@@ -25,9 +25,10 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check handlers scripts tests
+	$(BIN)/ruff format --check handlers scripts tests ssm
+	$(BIN)/python ssm/build.py --check
 	$(BIN)/mypy
-	shellcheck ssm/scripts/*.sh
+	shellcheck --shell=sh -x ssm/scripts/*.sh
 	terraform fmt -check -recursive
 
 bench: install

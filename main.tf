@@ -154,6 +154,7 @@ module "gateway" {
   discovery_url      = module.auth.discovery_url
   allowed_client_ids = module.auth.allowed_client_ids
   allowed_scopes     = var.gateway_allowed_scopes
+  resource_schemas   = var.gateway_resource_schemas
   schema_dir         = coalesce(var.tool_schema_dir, "${path.module}/handlers/eksdiag/schemas/gateway")
   targets = {
     for group, function_arn in module.tools.function_arns : group => {

@@ -333,6 +333,15 @@ variable "gateway_target_names" {
   }
 }
 
+variable "gateway_resource_schemas" {
+  description = "CloudFormation resource schemas (JSON strings, from `aws cloudformation describe-type --type RESOURCE --type-name AWS::BedrockAgentCore::Gateway --query Schema` and ::GatewayTarget) for Cloud Control. Null fetches them at plan time, which needs cloudformation:DescribeType."
+  type = object({
+    gateway = optional(string)
+    target  = optional(string)
+  })
+  default = {}
+}
+
 variable "tool_schema_dir" {
   description = "Directory of the generated gateway tool schemas, one <group>.json per tool group. Null means the schemas shipped in this module (handlers/eksdiag/schemas/gateway)."
   type        = string

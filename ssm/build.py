@@ -37,6 +37,13 @@ AGENT_CHECK = (
 )
 
 
+# Time limits (seconds). The collector's own budget (EKSDIAG_TOTAL_SECONDS, 1200) plus one upload
+# (curl --max-time 600) fit in the run-collector timeout; the Automation step waits a little longer.
+# A capture is at most 300 s plus two uploads.
+RUN_COLLECTOR_TIMEOUT = 2100
+PACKET_CAPTURE_TIMEOUT = 300 + 2 * 600 + 60
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -126,7 +133,7 @@ def run_collector_document() -> dict[str, Any]:
             _run_shell_step(
                 "CollectAndUpload",
                 _program(["upload.sh", "collect-node-diagnostics.sh", "run-collector.sh"], "run-collector.sh"),
-                1800,
+                RUN_COLLECTOR_TIMEOUT,
             )
         ],
     }
@@ -167,7 +174,11 @@ def packet_capture_document() -> dict[str, Any]:
             "SseKmsKeyId": _kms_key(),
         },
         "mainSteps": [
-            _run_shell_step("CaptureAndUpload", _program(["upload.sh", "packet-capture.sh"], "packet-capture.sh"), 600)
+            _run_shell_step(
+                "CaptureAndUpload",
+                _program(["upload.sh", "packet-capture.sh"], "packet-capture.sh"),
+                PACKET_CAPTURE_TIMEOUT,
+            )
         ],
     }
 
@@ -217,7 +228,7 @@ def collect_document() -> dict[str, Any]:
     run = {
         "name": "RunCollector",
         "action": "aws:runCommand",
-        "timeoutSeconds": 2100,
+        "timeoutSeconds": RUN_COLLECTOR_TIMEOUT + 300,
         "onFailure": "step:ExplainFailure",
         "isEnd": True,
         "inputs": {

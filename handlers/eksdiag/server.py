@@ -207,9 +207,12 @@ def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_
     kwargs: dict[str, Any] = {}
     if auth is not None:
         from mcp.server.auth.settings import AuthSettings
+        from pydantic import AnyHttpUrl
 
         kwargs["auth"] = AuthSettings(
-            issuer_url=auth.effective_issuer, resource_server_url=resource_url, validate_token_resource=False
+            issuer_url=AnyHttpUrl(auth.effective_issuer),
+            resource_server_url=AnyHttpUrl(resource_url) if resource_url else None,
+            validate_token_resource=False,
         )
         kwargs["token_verifier"] = JwtVerifier(auth)
     return EksdiagServer(name=SERVER_NAME, instructions=INSTRUCTIONS, version=_version(), **kwargs)

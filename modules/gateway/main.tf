@@ -172,6 +172,7 @@ resource "aws_cloudcontrolapi_resource" "gateway" {
   count = var.create ? 1 : 0
 
   type_name = "AWS::BedrockAgentCore::Gateway"
+  schema    = var.resource_schemas.gateway
   desired_state = jsonencode({ for k, v in {
     Name           = var.name
     Description    = var.description
@@ -204,6 +205,7 @@ resource "aws_cloudcontrolapi_resource" "target" {
   for_each = local.targets
 
   type_name = "AWS::BedrockAgentCore::GatewayTarget"
+  schema    = var.resource_schemas.target
   desired_state = jsonencode({
     GatewayIdentifier = aws_cloudcontrolapi_resource.gateway[0].id
     Name              = each.value.name

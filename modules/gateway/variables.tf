@@ -79,3 +79,12 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "resource_schemas" {
+  description = "CloudFormation resource schemas (JSON) of AWS::BedrockAgentCore::Gateway and ::GatewayTarget. Null fetches them at plan time (cloudformation:DescribeType); pass them where plans run without that permission."
+  type = object({
+    gateway = optional(string)
+    target  = optional(string)
+  })
+  default = {}
+}

@@ -60,7 +60,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     id     = "noncurrent-versions"
     status = "Enabled"
 
-    filter {}
+    # The whole bucket.
+    filter {
+      prefix = ""
+    }
 
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days

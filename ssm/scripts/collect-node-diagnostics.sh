@@ -17,7 +17,7 @@
 # Environment (all optional):
 #   EKSDIAG_CMD_TIMEOUT      seconds per command (default 60)
 #   EKSDIAG_TOTAL_SECONDS    time budget of the whole run; commands left when it is spent are
-#                            skipped and noted (default 1200, inside run-collector's 1800)
+#                            skipped and noted (default 1200, inside run-collector's 2100)
 #   EKSDIAG_ELC_TIMEOUT      seconds for eks-log-collector.sh (default 900)
 #   EKSDIAG_MAX_FILE_MB      cap per captured file (default 100)
 #   EKSDIAG_MAX_TOTAL_MB     cap for optional log copies (default 1024)

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # upload.sh: sourced by run-collector.sh and packet-capture.sh (POSIX sh, no side effects).
 #
 # upload_file FILE URL KMS_KEY_ID

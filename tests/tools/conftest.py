@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from eksdiag.adapters.context import aws_context, local_context
 from eksdiag.tools.base import ToolContext
 
@@ -154,7 +153,9 @@ def run_tool(ctx: ToolContext, full_name: str, args: Any) -> dict[str, Any]:
     spec = tools()[full_name]
     result = call_tool(spec, args, ctx)
     if "error" not in result:
-        problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator_for(spec.output_schema).iter_errors(result)]
+        problems = [
+            f"{list(e.absolute_path)}: {e.message}" for e in validator_for(spec.output_schema).iter_errors(result)
+        ]
         assert not problems, f"{full_name} output does not match its outputSchema: {problems[:5]}"
     else:
         assert set(result) == {"error"} and {"code", "message", "retryable"} <= set(result["error"])

@@ -418,9 +418,10 @@ AMI = "ami-12c6146b"
 
 
 def make_fake(clock: Clock) -> SsmFake:
-    """A fake with the collect contract document and the SSM helper's real packet-capture document."""
+    """A fake with the SSM helper's real collect and packet-capture documents (ssm/documents/*.yaml);
+    the collect contract document stands in only while collect.yaml does not exist."""
     fake = SsmFake(clock)
-    fake.add_document(COLLECT_DOCUMENT, CONTRACT_COLLECT_YAML)
+    fake.add_document(COLLECT_DOCUMENT, document_text("collect.yaml") or CONTRACT_COLLECT_YAML)
     capture = document_text("packet-capture.yaml")
     if capture is not None:
         fake.add_document(CAPTURE_DOCUMENT, capture)

@@ -366,3 +366,11 @@ def test_analyze_checks_the_capture_belongs_to_the_instance(ctx: Any, fake: SsmF
 )
 def test_analyze_rejects_bad_or_unknown_ids(ctx: Any, args: Any, code: str) -> None:
     assert analyze(ctx, args)["error"]["code"] == code
+
+
+def test_the_tool_checks_with_the_very_patterns_the_document_declares(fake: SsmFake) -> None:
+    declared = fake.documents[CAPTURE_DOCUMENT].parameters
+    assert declared["Filter"]["allowedPattern"] == parameters.BPF_FILTER
+    assert declared["Interface"]["allowedPattern"] == parameters.INTERFACE
+    assert declared["PodName"]["allowedPattern"] == parameters.KUBERNETES_NAME
+    assert declared["PodNamespace"]["allowedPattern"] == parameters.KUBERNETES_NAME

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ def test_correlate_clusters_bursts_by_the_gap(local_indexed: Indexed, run: Any) 
     coarse = run(ctx, "findings___correlate", {"bundleId": bid, "clusterGapSeconds": 3600})["clusters"]
     assert len(coarse) == 1 and len(fine) > len(coarse)
     assert sum(c["eventCount"] for c in fine) == coarse[0]["eventCount"]
-    for earlier, later in zip(fine, fine[1:], strict=False):
+    for earlier, later in itertools.pairwise(fine):
         assert earlier["end"] <= later["start"]
 
 
@@ -76,14 +77,20 @@ def test_summarize_rejects_and_lists_unknown_finding_ids(local_indexed: Indexed,
     good = _finding_ids(run, local_indexed)[:2]
     from_other_bundle = _finding_ids(run, local_indexed, local_indexed.healthy)[:1]
     made_up = "F-0000000000000000"
-    result = run(ctx, "findings___summarize", {"bundleId": local_indexed.faulty, "findingIds": [*good, *from_other_bundle, made_up]})
+    result = run(
+        ctx,
+        "findings___summarize",
+        {"bundleId": local_indexed.faulty, "findingIds": [*good, *from_other_bundle, made_up]},
+    )
     assert result["error"]["code"] == "InvalidArgument"
     assert result["error"]["details"]["unknownFindingIds"] == [*from_other_bundle, made_up]
     assert result["error"]["details"]["knownCount"] == 2
 
 
 def test_compare_nodes_finds_the_differences_and_picks_the_healthy_baseline(indexed: Indexed, run: Any) -> None:
-    result = run(indexed.ctx, "findings___compare_nodes", {"instanceIds": [indexed.faulty_instance, indexed.healthy_instance]})
+    result = run(
+        indexed.ctx, "findings___compare_nodes", {"instanceIds": [indexed.faulty_instance, indexed.healthy_instance]}
+    )
     assert result["baselineBundleId"] == indexed.healthy
     (comparison,) = result["comparisons"]
     dims = {d["name"]: d for d in comparison["dimensions"]}
@@ -107,19 +114,27 @@ def test_compare_nodes_counts_each_bundle_once_per_rule(local_indexed: Indexed, 
     result = run(ctx, "findings___compare_nodes", {"bundleIds": [local_indexed.faulty, local_indexed.healthy]})
     assert "network.iptables.forward-drop" not in result["commonRules"]
     row = next(r for r in result["matrix"] if r["rule"] == "network.iptables.forward-drop")
-    assert [b["bundleId"] for b in row["bundles"]] == [local_indexed.faulty] and len(row["bundles"][0]["findingIds"]) == 2
+    assert [b["bundleId"] for b in row["bundles"]] == [local_indexed.faulty] and len(
+        row["bundles"][0]["findingIds"]
+    ) == 2
 
 
 def test_compare_nodes_with_an_explicit_baseline_and_all_dimensions(local_indexed: Indexed, run: Any) -> None:
     result = run(
         local_indexed.ctx,
         "findings___compare_nodes",
-        {"bundleIds": [local_indexed.faulty, local_indexed.healthy], "baselineBundleId": local_indexed.faulty, "allDimensions": True},
+        {
+            "bundleIds": [local_indexed.faulty, local_indexed.healthy],
+            "baselineBundleId": local_indexed.faulty,
+            "allDimensions": True,
+        },
     )
     assert result["baselineBundleId"] == local_indexed.faulty and result["baselineReason"] == "chosen by the caller"
     (comparison,) = result["comparisons"]
     assert comparison["bundleId"] == local_indexed.healthy
-    assert len(comparison["dimensions"]) > comparison["differingDimensions"] or all(d["differs"] for d in comparison["dimensions"])
+    assert len(comparison["dimensions"]) > comparison["differingDimensions"] or all(
+        d["differs"] for d in comparison["dimensions"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,12 +144,20 @@ def test_compare_nodes_with_an_explicit_baseline_and_all_dimensions(local_indexe
         {"bundleIds": [f"b-20250306182200-000000{n:02x}" for n in range(11)]},
         {"bundleIds": ["b-20250306182200-0000000f", "b-20250306182200-0000000f"]},
         {},
-        {"bundleIds": ["b-20250306182200-0000000f", "b-20250306182200-0000000a"], "instanceIds": ["i-0f1a2b3c4d5e6f708", "i-0a9b8c7d6e5f40312"]},
-        {"bundleIds": ["b-20250306182200-0000000f", "b-20250306182200-0000000a"], "baselineBundleId": "b-20250306182200-00000001"},
+        {
+            "bundleIds": ["b-20250306182200-0000000f", "b-20250306182200-0000000a"],
+            "instanceIds": ["i-0f1a2b3c4d5e6f708", "i-0a9b8c7d6e5f40312"],
+        },
+        {
+            "bundleIds": ["b-20250306182200-0000000f", "b-20250306182200-0000000a"],
+            "baselineBundleId": "b-20250306182200-00000001",
+        },
     ],
     ids=["one", "eleven", "duplicate", "none", "both-kinds", "baseline-not-compared"],
 )
-def test_compare_nodes_needs_two_to_ten_distinct_bundles(local_indexed: Indexed, run: Any, args: dict[str, Any]) -> None:
+def test_compare_nodes_needs_two_to_ten_distinct_bundles(
+    local_indexed: Indexed, run: Any, args: dict[str, Any]
+) -> None:
     assert run(local_indexed.ctx, "findings___compare_nodes", args)["error"]["code"] == "InvalidArgument"
 
 
@@ -158,7 +181,11 @@ def test_network_diagnostics_is_quiet_on_the_healthy_node(indexed: Indexed, run:
 
 
 def test_network_diagnostics_only_the_sections_asked_for(local_indexed: Indexed, run: Any) -> None:
-    result = run(local_indexed.ctx, "findings___network_diagnostics", {"bundleId": local_indexed.faulty, "sections": ["dns", "ena"]})
+    result = run(
+        local_indexed.ctx,
+        "findings___network_diagnostics",
+        {"bundleId": local_indexed.faulty, "sections": ["dns", "ena"]},
+    )
     assert set(result["sections"]) == {"dns", "ena"}
 
 
@@ -209,9 +236,15 @@ def test_no_false_critical_for_ipvs_or_nftables_kube_proxy(local_indexed: Indexe
         )
 
     _edit_index(local_indexed, as_mode)
-    result = run(local_indexed.ctx, "findings___network_diagnostics", {"bundleId": local_indexed.faulty, "sections": ["iptables"]})
+    result = run(
+        local_indexed.ctx,
+        "findings___network_diagnostics",
+        {"bundleId": local_indexed.faulty, "sections": ["iptables"]},
+    )
     assert result["kubeProxyMode"] == mode
-    issue = next(i for i in result["sections"]["iptables"]["issues"] if i["rule"] == "network.kube-proxy.chains-missing")
+    issue = next(
+        i for i in result["sections"]["iptables"]["issues"] if i["rule"] == "network.kube-proxy.chains-missing"
+    )
     assert issue["severity"] == "INFO" and mode in issue["note"]
 
 
@@ -233,14 +266,24 @@ def test_storage_diagnostics_reports_findings_in_csi_logs(local_indexed: Indexed
         index["files"].append({"path": path, "size": 10, "lines": 1, "binary": False})
         index["findings"].append(
             {
-                "id": "F-00000000000000cc", "rule": "kubelet.crashloop", "severity": "MEDIUM", "category": "kubelet",
-                "title": "CrashLoopBackOff", "file": path, "line": 1, "count": 1, "first_seen": None, "last_seen": None,
+                "id": "F-00000000000000cc",
+                "rule": "kubelet.crashloop",
+                "severity": "MEDIUM",
+                "category": "kubelet",
+                "title": "CrashLoopBackOff",
+                "file": path,
+                "line": 1,
+                "count": 1,
+                "first_seen": None,
+                "last_seen": None,
                 "evidence": [{"line": 1, "text": "back-off restarting failed container ebs-plugin"}],
             }
         )
 
     _edit_index(local_indexed, add_csi)
-    result = run(local_indexed.ctx, "findings___storage_diagnostics", {"bundleId": local_indexed.faulty, "sections": ["csi"]})
+    result = run(
+        local_indexed.ctx, "findings___storage_diagnostics", {"bundleId": local_indexed.faulty, "sections": ["csi"]}
+    )
     csi = result["sections"]["csi"]
     assert csi["status"] == "issues" and csi["facts"]["drivers"] == ["ebs-csi"]
     assert [i["findingId"] for i in csi["issues"]] == ["F-00000000000000cc"]

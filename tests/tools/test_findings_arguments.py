@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from eksdiag.tools.registry import group_tools
+
 from tests.tools.conftest import FAULTY_BUNDLE, Indexed
 
 FINDINGS_TOOLS = sorted(group_tools("findings"))
@@ -59,7 +59,9 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
 
 @pytest.mark.parametrize("tool", FINDINGS_TOOLS)
 @pytest.mark.parametrize(("key", "value", "what"), BAD_VALUES, ids=[b[2] for b in BAD_VALUES])
-def test_bad_ids_and_unknown_arguments_are_invalid(local_indexed: Indexed, run: Any, tool: str, key: str, value: Any, what: str) -> None:
+def test_bad_ids_and_unknown_arguments_are_invalid(
+    local_indexed: Indexed, run: Any, tool: str, key: str, value: Any, what: str
+) -> None:
     args = _valid(tool, local_indexed, run)
     args[key] = value
     result = run(local_indexed.ctx, f"findings___{tool}", args)
@@ -106,7 +108,9 @@ NUMBERS: list[tuple[str, str, Any]] = [
 
 
 @pytest.mark.parametrize(("tool", "key", "value"), NUMBERS, ids=[f"{t}-{k}-{v!r}"[:60] for t, k, v in NUMBERS])
-def test_out_of_range_and_mistyped_values_are_invalid(local_indexed: Indexed, run: Any, tool: str, key: str, value: Any) -> None:
+def test_out_of_range_and_mistyped_values_are_invalid(
+    local_indexed: Indexed, run: Any, tool: str, key: str, value: Any
+) -> None:
     args = {**_valid(tool, local_indexed, run), key: value}
     result = run(local_indexed.ctx, f"findings___{tool}", args)
     assert result["error"]["code"] == "InvalidArgument", result
@@ -122,7 +126,9 @@ def test_read_needs_exactly_one_way_to_choose_the_range(local_indexed: Indexed, 
         {"bundleId": bid, "path": "kubelet/kubelet.log", "startLine": 1, "startByte": 0},
     ):
         assert run(ctx, "findings___read", args)["error"]["code"] == "InvalidArgument", args
-    assert run(ctx, "findings___read", {"bundleId": bid, "findingId": "F-0000000000000000"})["error"]["code"] == "NotFound"
+    assert (
+        run(ctx, "findings___read", {"bundleId": bid, "findingId": "F-0000000000000000"})["error"]["code"] == "NotFound"
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +141,9 @@ def test_read_needs_exactly_one_way_to_choose_the_range(local_indexed: Indexed, 
     ],
     ids=["unknown", "collecting", "indexing", "failed"],
 )
-def test_a_bundle_that_is_not_indexed(local_indexed: Indexed, run: Any, job: dict[str, Any] | None, code: str, retryable: bool) -> None:
+def test_a_bundle_that_is_not_indexed(
+    local_indexed: Indexed, run: Any, job: dict[str, Any] | None, code: str, retryable: bool
+) -> None:
     ctx = local_indexed.ctx
     bid = "b-20260306183000-12345678"
     if job is not None:
@@ -180,7 +188,9 @@ def test_get_sop_returns_the_whole_procedure(local_ctx: Any, run: Any) -> None:
         ("list_sops", {"extra": 1}, "InvalidArgument"),
     ],
 )
-def test_runbook_tools_reject_bad_arguments(local_ctx: Any, run: Any, tool: str, args: dict[str, Any], code: str) -> None:
+def test_runbook_tools_reject_bad_arguments(
+    local_ctx: Any, run: Any, tool: str, args: dict[str, Any], code: str
+) -> None:
     assert run(local_ctx, f"runbooks___{tool}", args)["error"]["code"] == code
 
 

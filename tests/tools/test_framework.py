@@ -6,21 +6,29 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from jsonschema import Draft202012Validator
-
 from eksdiag.adapters import safe_member_path
 from eksdiag.tools import validate
 from eksdiag.tools.base import ERROR_CODES, Settings, ToolContext, ToolError, new_bundle_id
 from eksdiag.tools.dispatch import call_tool, validate_arguments
 from eksdiag.tools.registry import split_name, tools
 from eksdiag.tools.schemas_io import GROUPS, schema_files
+from jsonschema import Draft202012Validator
+
 from tests.tools.conftest import FIXED_NOW
 
 EXPECTED_TOOLS = {
     "nodelog": {"collect", "status", "history", "batch_collect", "batch_status", "cluster_health"},
     "findings": {
-        "validate", "errors", "search", "read", "correlate", "summarize", "compare_nodes",
-        "network_diagnostics", "storage_diagnostics", "artifact",
+        "validate",
+        "errors",
+        "search",
+        "read",
+        "correlate",
+        "summarize",
+        "compare_nodes",
+        "network_diagnostics",
+        "storage_diagnostics",
+        "artifact",
     },
     "capture": {"tcpdump_capture", "tcpdump_analyze"},
     "runbooks": {"list_sops", "get_sop"},
@@ -45,10 +53,20 @@ def test_tool_error_refuses_unknown_codes() -> None:
 
 def test_settings_from_env() -> None:
     s = Settings.from_env(
-        {"BUCKET_NAME": "b", "TABLE_NAME": "t", "ALLOWED_REGIONS": "us-west-2, eu-west-1,", "AWS_REGION": "us-west-2",
-         "PRESIGN_GET_SECONDS": "300"}
+        {
+            "BUCKET_NAME": "b",
+            "TABLE_NAME": "t",
+            "ALLOWED_REGIONS": "us-west-2, eu-west-1,",
+            "AWS_REGION": "us-west-2",
+            "PRESIGN_GET_SECONDS": "300",
+        }
     )
-    assert (s.bucket, s.table, s.allowed_regions, s.default_region) == ("b", "t", ("us-west-2", "eu-west-1"), "us-west-2")
+    assert (s.bucket, s.table, s.allowed_regions, s.default_region) == (
+        "b",
+        "t",
+        ("us-west-2", "eu-west-1"),
+        "us-west-2",
+    )
     assert (s.presign_put_seconds, s.presign_get_seconds) == (900, 300)
     assert Settings.from_env({"AWS_REGION": "eu-north-1"}).allowed_regions == ("eu-north-1",)
 
@@ -67,9 +85,21 @@ def test_settings_reject_bad_numbers(env: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("check", "good", "bad"),
     [
-        (validate.instance_id, ["i-0123abcd", "i-0123456789abcdef0"], ["i-0123", "i-0123456789ABCDEF0", "i-0123456789abcdef", "x", "", None, 5]),
-        (validate.bundle_id, [new_bundle_id(FIXED_NOW), "b-20260101120000-1a2b3c4d"], ["b-1", "B-20260101120000-1a2b3c4d", "b-20260101120000-1a2b3c4d/.."]),
-        (validate.execution_id, ["01234567-89ab-cdef-0123-456789abcdef"], ["01234567", "01234567-89AB-cdef-0123-456789abcdef"]),
+        (
+            validate.instance_id,
+            ["i-0123abcd", "i-0123456789abcdef0"],
+            ["i-0123", "i-0123456789ABCDEF0", "i-0123456789abcdef", "x", "", None, 5],
+        ),
+        (
+            validate.bundle_id,
+            [new_bundle_id(FIXED_NOW), "b-20260101120000-1a2b3c4d"],
+            ["b-1", "B-20260101120000-1a2b3c4d", "b-20260101120000-1a2b3c4d/.."],
+        ),
+        (
+            validate.execution_id,
+            ["01234567-89ab-cdef-0123-456789abcdef"],
+            ["01234567", "01234567-89AB-cdef-0123-456789abcdef"],
+        ),
         (validate.finding_id, ["F-0123456789abcdef"], ["F-0123", "f-0123456789abcdef", "F-0123456789abcdeg"]),
         (validate.cluster_name, ["prod", "prod-east_1", "a" * 100], ["-prod", "a" * 101, "prod east", ""]),
     ],
@@ -206,7 +236,9 @@ def test_arguments_must_be_an_object(args: Any) -> None:
         validate_arguments(tools()["runbooks___list_sops"].input_schema, args)
 
 
-def test_a_fault_in_a_tool_raises_and_a_too_large_result_is_refused(local_ctx: ToolContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fault_in_a_tool_raises_and_a_too_large_result_is_refused(
+    local_ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = tools()["runbooks___list_sops"]
 
     def boom(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
@@ -284,9 +316,11 @@ def test_bundle_store_contract(stores: ToolContext) -> None:
     store.save_index(bid, {"schema": "eksdiag.index/1", "n": 1})
     assert store.load_index(bid) == {"schema": "eksdiag.index/1", "n": 1}
     data = bytes(range(256)) * 5000
-    with store.file_sink(bid).open("a/b.txt") as handle:
+    sink = store.file_sink(bid)
+    with sink.open("a/b.txt") as handle:
         handle.write(data[:1000])
         handle.write(data[1000:])
+    sink.wait()
     assert store.file_size(bid, "a/b.txt") == len(data)
     assert store.read_range(bid, "a/b.txt", 10, 20) == data[10:20]
     assert store.read_range(bid, "a/b.txt", len(data) - 5, len(data) + 100) == data[-5:]
@@ -316,7 +350,9 @@ def test_s3_presigned_get_is_capped_at_fifteen_minutes(aws_ctx: ToolContext) -> 
 
 
 def test_dynamodb_items_use_the_table_keys(aws_ctx: ToolContext) -> None:
-    aws_ctx.jobs.create_job({"bundle_id": "b-20260101120000-00000001", "instance_id": "i-0123456789abcdef0", "state": "collecting"})
+    aws_ctx.jobs.create_job(
+        {"bundle_id": "b-20260101120000-00000001", "instance_id": "i-0123456789abcdef0", "state": "collecting"}
+    )
     items = aws_ctx.aws("dynamodb").scan(TableName=aws_ctx.settings.table)["Items"]
     keys = sorted((i["pk"]["S"], i["sk"]["S"]) for i in items)
     assert keys == [
@@ -326,3 +362,23 @@ def test_dynamodb_items_use_the_table_keys(aws_ctx: ToolContext) -> None:
     ]
     assert all(int(i["expires_at"]["N"]) > 0 for i in items)
 
+
+def test_s3_sink_uploads_in_parallel_and_reports_a_failed_upload(aws_ctx: ToolContext) -> None:
+    from botocore.exceptions import ClientError
+    from eksdiag.adapters.s3_store import S3BundleStore
+
+    store = aws_ctx.store
+    sink = store.file_sink("b-20260101120000-00000001")
+    for n in range(40):
+        with sink.open(f"var_log/file-{n}.log") as handle:
+            handle.write(f"line {n}\n".encode())
+    sink.wait()
+    assert all(
+        store.file_size("b-20260101120000-00000001", f"var_log/file-{n}.log") == len(f"line {n}\n") for n in range(40)
+    )
+
+    broken = S3BundleStore("no-such-bucket", "", lambda: aws_ctx.aws("s3")).file_sink("b-20260101120000-00000001")
+    with broken.open("a.txt") as handle:
+        handle.write(b"x")
+    with pytest.raises(ClientError):
+        broken.wait()

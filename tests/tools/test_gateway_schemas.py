@@ -7,8 +7,16 @@ import re
 from typing import Any
 
 import pytest
-
-from eksdiag.tools.gateway_schemas import GATEWAY_KEYWORDS, GATEWAY_TYPES, MAX_QUALIFIED_NAME, main, render, to_gateway
+from eksdiag.tools.gateway_schemas import (
+    GATEWAY_KEYWORDS,
+    GATEWAY_TYPES,
+    MAX_LEVELS_BELOW_ROOT,
+    MAX_QUALIFIED_NAME,
+    levels_below_root,
+    main,
+    render,
+    to_gateway,
+)
 from eksdiag.tools.registry import group_tools, tools
 from eksdiag.tools.schemas_io import GATEWAY_DIR, GROUPS
 
@@ -49,6 +57,13 @@ def test_gateway_schemas_use_only_the_five_keywords(group: str) -> None:
         assert definition["inputSchema"]["type"] == "object" and definition["description"]
         for key in ("inputSchema", "outputSchema"):
             assert _walk(definition[key], f"{group}___{definition['name']}.{key}") == []
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_nesting_fits_the_terraform_gateway_module(group: str) -> None:
+    for definition in json.loads((GATEWAY_DIR / f"{group}.json").read_text()):
+        for key in ("inputSchema", "outputSchema"):
+            assert levels_below_root(definition[key]) <= MAX_LEVELS_BELOW_ROOT == 6, definition["name"]
 
 
 @pytest.mark.parametrize("full_name", sorted(tools()))
@@ -96,5 +111,15 @@ def test_gateway_output_schemas_admit_both_results_and_errors() -> None:
     definitions = {d["name"]: d for d in json.loads((GATEWAY_DIR / "runbooks.json").read_text())}
     output = Draft202012Validator(definitions["get_sop"]["outputSchema"])
     assert output.is_valid({"error": {"code": "NotFound", "message": "no runbook", "retryable": False}})
-    assert output.is_valid({"runbook": {"id": "SOP-NET-001"}})
+    runbook = {
+        "id": "SOP-NET-001",
+        "title": "t",
+        "severity": "HIGH",
+        "summary": "s",
+        "triggers": [],
+        "categories": [],
+        "fallback": False,
+        "markdown": "# t",
+    }
+    assert output.is_valid({"runbook": runbook})
     assert "On success always has: runbook." in definitions["get_sop"]["outputSchema"]["description"]

@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-
 from eksdiag.lambda_entry.indexer import IndexerHandler
 from eksdiag.tools.base import ToolContext
+
 from tests.tools.conftest import BUCKET, Seed
 
 INSTANCE = "i-0f1a2b3c4d5e6f708"
@@ -50,11 +50,14 @@ def indexer(aws_ctx: ToolContext) -> IndexerHandler:
 
 
 def upload(ctx: ToolContext, key: str, data: bytes) -> None:
-    ctx.aws("s3").put_object(Bucket=BUCKET, Key=key, Body=data, ServerSideEncryption="aws:kms",
-                             SSEKMSKeyId=ctx.settings.kms_key_arn)
+    ctx.aws("s3").put_object(
+        Bucket=BUCKET, Key=key, Body=data, ServerSideEncryption="aws:kms", SSEKMSKeyId=ctx.settings.kms_key_arn
+    )
 
 
-def test_an_upload_is_indexed_with_its_files_job_and_pointer(aws_ctx: ToolContext, indexer: IndexerHandler, seed: Seed) -> None:
+def test_an_upload_is_indexed_with_its_files_job_and_pointer(
+    aws_ctx: ToolContext, indexer: IndexerHandler, seed: Seed
+) -> None:
     key = f"uploads/{INSTANCE}/{BUNDLE}.tar.gz"
     upload(aws_ctx, key, seed.faulty.read_bytes())
     result = indexer(s3_event(key), None)
@@ -82,7 +85,9 @@ def test_a_redelivered_event_rewrites_the_same_index(aws_ctx: ToolContext, index
     assert first == second and aws_ctx.jobs.get_job(BUNDLE)["state"] == "indexed"
 
 
-def test_an_older_bundle_does_not_move_the_latest_pointer_back(aws_ctx: ToolContext, indexer: IndexerHandler, seed: Seed) -> None:
+def test_an_older_bundle_does_not_move_the_latest_pointer_back(
+    aws_ctx: ToolContext, indexer: IndexerHandler, seed: Seed
+) -> None:
     newer, older = "b-20260306183000-0000000b", "b-20260306120000-0000000a"
     for bid in (newer, older):
         key = f"uploads/{INSTANCE}/{bid}.tar.gz"
@@ -127,12 +132,14 @@ def test_a_truncated_upload_fails_with_the_reason(aws_ctx: ToolContext, indexer:
 
 def test_hostile_member_names_are_skipped_and_never_written(aws_ctx: ToolContext, indexer: IndexerHandler) -> None:
     key = f"uploads/{INSTANCE}/{BUNDLE}.tar.gz"
-    data = _tar_gz({
-        "./system/instance-id.txt": INSTANCE.encode() + b"\n",
-        "../../escape.txt": b"x",
-        "/etc/cron.d/evil": b"x",
-        "kubelet/kubelet.log": b"Mar 06 18:01:44 host kubelet[1]: ok\n",
-    })
+    data = _tar_gz(
+        {
+            "./system/instance-id.txt": INSTANCE.encode() + b"\n",
+            "../../escape.txt": b"x",
+            "/etc/cron.d/evil": b"x",
+            "kubelet/kubelet.log": b"Mar 06 18:01:44 host kubelet[1]: ok\n",
+        }
+    )
     upload(aws_ctx, key, data)
     assert indexer(s3_event(key), None)["results"][0]["status"] == "indexed"
     index = aws_ctx.store.load_index(BUNDLE)
@@ -155,7 +162,9 @@ def _bomb(first: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def test_a_gzip_bomb_stops_at_the_limit_and_keeps_what_came_before(aws_ctx: ToolContext, indexer: IndexerHandler) -> None:
+def test_a_gzip_bomb_stops_at_the_limit_and_keeps_what_came_before(
+    aws_ctx: ToolContext, indexer: IndexerHandler
+) -> None:
     key = f"uploads/{INSTANCE}/{BUNDLE}.tar.gz"
     upload(aws_ctx, key, _bomb({"system/instance-id.txt": INSTANCE.encode() + b"\n"}))
     indexer(s3_event(key), None)
@@ -183,7 +192,9 @@ def test_a_bundle_that_is_only_a_gzip_bomb_fails(aws_ctx: ToolContext, indexer: 
     ],
     ids=["not-tar-gz", "not-an-upload", "dot-dot", "nested", "other-bucket"],
 )
-def test_records_that_are_not_uploads_are_skipped(aws_ctx: ToolContext, indexer: IndexerHandler, key: str, bucket: str) -> None:
+def test_records_that_are_not_uploads_are_skipped(
+    aws_ctx: ToolContext, indexer: IndexerHandler, key: str, bucket: str
+) -> None:
     result = indexer(s3_event(key, bucket=bucket), None)
     assert result["results"][0]["status"] == "skipped" and aws_ctx.jobs.get_job(BUNDLE) is None
 

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
 from eksdiag.lambda_entry._runtime import GroupHandler, redact
 from eksdiag.tools.base import ToolContext, ToolError
-from eksdiag.tools.registry import tools
+from eksdiag.tools.registry import _discover, tools
+
 from tests.tools.conftest import Indexed
 
 
@@ -61,7 +61,9 @@ def test_a_gateway_call_returns_the_plain_result(handler: GroupHandler, indexed:
 
 
 @pytest.mark.parametrize("target", ["findings", "EksDiagFindings", "t-1"])
-def test_routing_uses_the_tool_name_after_the_target_prefix(handler: GroupHandler, indexed: Indexed, target: str) -> None:
+def test_routing_uses_the_tool_name_after_the_target_prefix(
+    handler: GroupHandler, indexed: Indexed, target: str
+) -> None:
     result = handler({"bundleId": indexed.faulty}, gateway_context(f"{target}___validate"))
     assert result["complete"] is True
 
@@ -100,7 +102,7 @@ def test_a_real_fault_raises(handler: GroupHandler, indexed: Indexed, monkeypatc
         raise KeyError("bug")
 
     spec = tools()["findings___validate"]
-    monkeypatch.setitem(tools(), "findings___validate", dataclasses.replace(spec, run=broken))
+    monkeypatch.setitem(_discover("findings"), "findings___validate", dataclasses.replace(spec, run=broken))
     with pytest.raises(KeyError):
         handler({"bundleId": indexed.faulty}, gateway_context("findings___validate"))
 
@@ -108,7 +110,9 @@ def test_a_real_fault_raises(handler: GroupHandler, indexed: Indexed, monkeypatc
 def test_metrics_per_tool_and_logs_without_presigned_urls(
     handler: GroupHandler, indexed: Indexed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = handler({"bundleId": indexed.faulty, "path": "kubelet/kubelet.log"}, gateway_context("findings___artifact"))
+    result = handler(
+        {"bundleId": indexed.faulty, "path": "kubelet/kubelet.log"}, gateway_context("findings___artifact")
+    )
     handler({"bundleId": "bad"}, gateway_context("findings___artifact"))
     out = capsys.readouterr().out
     assert result["url"] not in out and "X-Amz-Signature" not in out
@@ -117,7 +121,10 @@ def test_metrics_per_tool_and_logs_without_presigned_urls(
     assert [m["tool"] for m in metrics] == ["artifact", "artifact"]
     assert metrics[0]["ToolInvocations"] == [1.0] and "ToolErrors" not in metrics[0]
     assert metrics[1]["ToolErrors"] == [1.0]
-    assert {m["Name"] for m in metrics[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == {"ToolInvocations", "ToolLatency"}
+    assert {m["Name"] for m in metrics[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == {
+        "ToolInvocations",
+        "ToolLatency",
+    }
     calls = [r for r in records if r.get("message") == "tool call"]
     assert calls and calls[0]["tool"] == "findings___artifact" and calls[0]["gateway_request_id"] == "req-1"
 
@@ -162,11 +169,18 @@ def counting_collect(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append(args)
         if args["instanceId"] == "i-0badbadbadbadbad0" and len(calls) == 1:
             raise ToolError("NotReady", "SSM agent offline", retryable=True)
-        return {"bundleId": f"b-20260306183000-{len(calls):08x}", "instanceId": args["instanceId"], "region": "us-west-2",
-                "state": "collecting", "idempotent": False, "pollAfterSeconds": 15, "nextStep": "poll"}
+        return {
+            "bundleId": f"b-20260306183000-{len(calls):08x}",
+            "instanceId": args["instanceId"],
+            "region": "us-west-2",
+            "state": "collecting",
+            "idempotent": False,
+            "pollAfterSeconds": 15,
+            "nextStep": "poll",
+        }
 
     spec = tools()["nodelog___collect"]
-    monkeypatch.setitem(tools(), "nodelog___collect", dataclasses.replace(spec, run=run))
+    monkeypatch.setitem(_discover("nodelog"), "nodelog___collect", dataclasses.replace(spec, run=run))
     return calls
 
 
@@ -177,7 +191,9 @@ def test_the_same_collect_request_twice_starts_one_collection(
     first = handler({"instanceId": "i-0123456789abcdef0"}, gateway_context("nodelog___collect"))
     second = handler({"instanceId": "i-0123456789abcdef0"}, gateway_context("nodelog___collect"))
     assert first == second and len(counting_collect) == 1
-    other = handler({"instanceId": "i-0123456789abcdef0", "idempotencyToken": "t2"}, gateway_context("nodelog___collect"))
+    other = handler(
+        {"instanceId": "i-0123456789abcdef0", "idempotencyToken": "t2"}, gateway_context("nodelog___collect")
+    )
     assert other["bundleId"] != first["bundleId"] and len(counting_collect) == 2
     items = aws_ctx.aws("dynamodb").scan(TableName=aws_ctx.settings.table)["Items"]
     assert sum(i["pk"]["S"] == "idempotency#eksdiag-nodelog" for i in items) == 2
@@ -191,7 +207,22 @@ def test_a_collect_error_is_not_replayed(aws_ctx: ToolContext, counting_collect:
     assert retried["state"] == "collecting" and len(counting_collect) == 2
 
 
-def test_collect_arguments_are_validated_before_idempotency(aws_ctx: ToolContext, counting_collect: list[dict[str, Any]]) -> None:
+def test_collect_arguments_are_validated_before_idempotency(
+    aws_ctx: ToolContext, counting_collect: list[dict[str, Any]]
+) -> None:
     handler = GroupHandler("nodelog", context_factory=lambda: aws_ctx)
     result = handler({"instanceId": "i-nope"}, gateway_context("nodelog___collect"))
     assert result["error"]["code"] == "InvalidArgument" and counting_collect == []
+
+
+def test_each_group_entry_serves_its_own_tools(aws_ctx: ToolContext) -> None:
+    nodelog = GroupHandler("nodelog", context_factory=lambda: aws_ctx)
+    history = nodelog({}, gateway_context("nodelog___history"))
+    assert history["jobs"] == [] and history["count"] == 0
+    capture = GroupHandler("capture", context_factory=lambda: aws_ctx)
+    wrong = capture({}, gateway_context("capture___errors"))
+    assert wrong["error"]["code"] == "NotFound"
+    assert set(wrong["error"]["details"]["availableTools"]) == {
+        "capture___tcpdump_capture",
+        "capture___tcpdump_analyze",
+    }

@@ -104,7 +104,7 @@ def test_dry_run_plans_one_node_per_bucket_and_starts_nothing(
         fleet["offline"][0]: "SSM agent is ConnectionLost",
         fleet["unmanaged"][0]: "not managed by SSM",
     }
-    assert len(result["nodes"]) == 4
+    assert len(result["nodes"]) == 4 and plan["skippedTotal"] == 3
 
 
 def test_sampling_is_round_robin_across_buckets_up_to_max_nodes(ctx: Any, fleet: dict[str, list[str]]) -> None:

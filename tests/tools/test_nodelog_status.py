@@ -63,8 +63,9 @@ def test_a_running_collection_reports_progress_and_when_to_poll(
     check_output("nodelog", "status", result)
     assert result["state"] == "collecting" and result["done"] is False and result["indexed"] is False
     assert result["automationStatus"] == "InProgress" and result["pollAfterSeconds"] > 0
-    assert result["progress"]["stepsDone"] == 1 and result["progress"]["stepsTotal"] == 2
-    assert result["progress"]["currentStep"] == "RunCollector" and 0 < result["progress"]["percent"] < 100
+    steps = fake.documents["eksdiag-collect"].steps
+    assert result["progress"]["stepsDone"] == 1 and result["progress"]["stepsTotal"] == len(steps)
+    assert result["progress"]["currentStep"] == steps[1] and 0 < result["progress"]["percent"] < 100
     assert result["bundleId"] == started["bundleId"] and result["instanceId"] == started["instanceId"]
 
 

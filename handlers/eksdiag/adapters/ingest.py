@@ -68,8 +68,12 @@ def ingest(
 
     _ensure_job(ctx, bundle_id, instance_id, origin)
     ctx.jobs.update_job(bundle_id, state="indexing", updated_at=iso(ctx.now()))
+    sink = ctx.store.file_sink(bundle_id)
     try:
-        index = index_bundle(source, bundle_id=bundle_id, name=name, sink=ctx.store.file_sink(bundle_id)).to_dict()
+        try:
+            index = index_bundle(source, bundle_id=bundle_id, name=name, sink=sink).to_dict()
+        finally:
+            sink.wait()  # the S3 sink uploads in the background
     except (BundleError, EOFError, ValueError) as exc:
         reason = f"not a readable bundle: {exc}"[:500]
         ctx.jobs.update_job(bundle_id, state="failed", error=reason, updated_at=iso(ctx.now()))

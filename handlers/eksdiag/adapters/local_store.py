@@ -37,6 +37,9 @@ class LocalFileSink:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target.open("wb")
 
+    def wait(self) -> None:
+        """Files are written synchronously; nothing to wait for."""
+
 
 class LocalBundleStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:

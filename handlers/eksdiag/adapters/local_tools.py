@@ -177,4 +177,3 @@ LOCAL_OVERRIDES: dict[str, ToolRun] = {
     "nodelog___collect": local_collect,
     "nodelog___status": local_status,
 }
-

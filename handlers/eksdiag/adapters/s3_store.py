@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
@@ -14,6 +16,8 @@ from eksdiag.tools.base import MAX_PRESIGN_GET_SECONDS, ToolError
 
 #: Member files up to this size stay in memory before the upload; bigger ones spill to /tmp.
 SPOOL_BYTES = 8 << 20
+#: Parallel uploads of extracted member files while indexing.
+UPLOAD_WORKERS = 8
 _MISSING = ("404", "NoSuchKey", "NotFound")
 
 
@@ -22,26 +26,21 @@ def _is_missing(err: ClientError) -> bool:
 
 
 class _S3Writer:
-    """A writable binary file that uploads itself (multipart when large) on close."""
+    """A writable binary file that is handed to its sink for upload when closed."""
 
-    def __init__(self, store: S3BundleStore, key: str) -> None:
-        self._store = store
+    def __init__(self, sink: S3FileSink, key: str) -> None:
+        self._sink = sink
         self._key = key
-        self._buffer = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed in close()
+        self._buffer = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the sink closes it
         self.closed = False
 
     def write(self, data: bytes) -> int:
         return self._buffer.write(data)
 
     def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self._buffer.seek(0)
-            self._store.client.upload_fileobj(self._buffer, self._store.bucket, self._key, ExtraArgs=self._store.sse())
-        finally:
-            self._buffer.close()
+        if not self.closed:
+            self.closed = True
+            self._sink.submit(self._buffer, self._key)
 
     def __enter__(self) -> _S3Writer:
         return self
@@ -51,18 +50,52 @@ class _S3Writer:
 
 
 class S3FileSink:
-    """The indexer's sink: ``open(path)`` returns a writer for ``bundles/<bid>/files/<path>``."""
+    """The indexer's sink: ``open(path)`` returns a writer for ``bundles/<bid>/files/<path>``.
 
-    def __init__(self, store: S3BundleStore, bundle_id: str) -> None:
+    Closed files upload on a small thread pool while the indexer reads on; at most
+    ``2 * workers`` files wait in memory (or spooled to /tmp when large), so memory stays flat.
+    Call :meth:`wait` after indexing: it returns when every upload is done and raises the first error.
+    """
+
+    def __init__(self, store: S3BundleStore, bundle_id: str, workers: int = UPLOAD_WORKERS) -> None:
         self._store = store
         self._bundle_id = bundle_id
+        self._workers = workers
+        self._slots = threading.BoundedSemaphore(2 * workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: list[Future[None]] = []
 
     def open(self, path: str) -> BinaryIO:
         try:
             key = file_key(self._bundle_id, path)
         except ToolError:
             return DiscardWriter()  # type: ignore[return-value]  # a name no key can hold: index it, keep no copy
-        return _S3Writer(self._store, key)  # type: ignore[return-value]
+        return _S3Writer(self, key)  # type: ignore[return-value]
+
+    def submit(self, buffer: Any, key: str) -> None:
+        self._slots.acquire()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="s3-sink")
+        future = self._pool.submit(self._upload, buffer, key)
+        future.add_done_callback(lambda _f: self._slots.release())
+        self._futures.append(future)
+
+    def _upload(self, buffer: Any, key: str) -> None:
+        try:
+            buffer.seek(0)
+            self._store.client.upload_fileobj(buffer, self._store.bucket, key, ExtraArgs=self._store.sse())
+        finally:
+            buffer.close()
+
+    def wait(self) -> None:
+        futures, self._futures = self._futures, []
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
 
 class S3BundleStore:

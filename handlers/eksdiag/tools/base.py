@@ -103,6 +103,8 @@ class FileSink(Protocol):
     """Where the indexer writes the member files of a bundle while it reads the archive."""
 
     def open(self, path: str) -> BinaryIO: ...
+    def wait(self) -> None:
+        """Block until every closed file is stored; raise the first storage error."""
 
 
 class BundleStore(Protocol):

@@ -41,9 +41,7 @@ def _describe(error: ValidationError) -> str:
     if error.validator == "enum":
         allowed = ", ".join(json.dumps(v) for v in error.validator_value)
         return f"{where}: {error.instance!r} is not one of {allowed}"
-    if error.validator in ("anyOf", "oneOf") and all(
-        set(branch) == {"required"} for branch in error.validator_value
-    ):
+    if error.validator in ("anyOf", "oneOf") and all(set(branch) == {"required"} for branch in error.validator_value):
         options = " or ".join("+".join(branch["required"]) for branch in error.validator_value)
         how = "exactly one" if error.validator == "oneOf" else "at least one"
         return f"{where}: give {how} of {options}"

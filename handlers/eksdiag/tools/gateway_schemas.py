@@ -24,6 +24,8 @@ GATEWAY_TYPES = frozenset({"string", "number", "object", "array", "boolean", "in
 #: Budget for ``<target>___<tool>``: Bedrock Converse caps names at 64 characters, and some clients
 #: prefix the server name; 48 leaves 16 for that prefix.
 MAX_QUALIFIED_NAME = 48
+#: The Terraform gateway module rebuilds schemas level by level and supports six levels below the root.
+MAX_LEVELS_BELOW_ROOT = 6
 
 
 def _js(value: Any) -> str:
@@ -148,15 +150,28 @@ def group_definitions(group: str) -> list[dict[str, Any]]:
         qualified = f"{group}___{name}"
         if len(qualified) > MAX_QUALIFIED_NAME:
             raise ValueError(f"{qualified} is {len(qualified)} characters, over {MAX_QUALIFIED_NAME}")
-        defs.append(
-            {
-                "name": name,
-                "description": " ".join(data["description"].split()),
-                "inputSchema": to_gateway(data["inputSchema"], f"{qualified}.inputSchema"),
-                "outputSchema": gateway_output(data["outputSchema"], f"{qualified}.outputSchema"),
-            }
-        )
+        definition: dict[str, Any] = {
+            "name": name,
+            "description": " ".join(data["description"].split()),
+            "inputSchema": to_gateway(data["inputSchema"], f"{qualified}.inputSchema"),
+            "outputSchema": gateway_output(data["outputSchema"], f"{qualified}.outputSchema"),
+        }
+        for key in ("inputSchema", "outputSchema"):
+            levels = levels_below_root(definition[key])
+            if levels > MAX_LEVELS_BELOW_ROOT:
+                raise ValueError(
+                    f"{qualified}.{key} nests {levels} levels; the gateway module takes {MAX_LEVELS_BELOW_ROOT}"
+                )
+        defs.append(definition)
     return defs
+
+
+def levels_below_root(schema: dict[str, Any]) -> int:
+    """How deep ``properties``/``items`` nest under ``schema`` (0 for a leaf)."""
+    children = list((schema.get("properties") or {}).values())
+    if isinstance(schema.get("items"), dict):
+        children.append(schema["items"])
+    return 1 + max(levels_below_root(c) for c in children) if children else 0
 
 
 def render(group: str) -> str:

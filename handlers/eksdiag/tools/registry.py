@@ -61,27 +61,38 @@ def _group_modules(group: str) -> list[str]:
 
 
 @cache
+def _discover(group: str) -> dict[str, ToolSpec]:
+    found: dict[str, ToolSpec] = {}
+    for module_name in _group_modules(group):
+        qualified = f"eksdiag.tools.{group}.{module_name}"
+        module = importlib.import_module(qualified)
+        run = getattr(module, "run", None)
+        name = getattr(module, "NAME", None)
+        if run is None or name is None:
+            continue  # a helper module without a tool in it
+        if name != module_name or getattr(module, "GROUP", None) != group:
+            raise ValueError(f"{qualified}: NAME/GROUP must be {module_name!r}/{group!r}")
+        spec = ToolSpec(group, name, run, load_tool_schema(group, name), qualified)
+        found[spec.full_name] = spec
+    return found
+
+
+@cache
 def tools() -> dict[str, ToolSpec]:
     """All tools, keyed by full name (``findings___errors``), in group then name order."""
     found: dict[str, ToolSpec] = {}
     for group in GROUPS:
-        for module_name in _group_modules(group):
-            qualified = f"eksdiag.tools.{group}.{module_name}"
-            module = importlib.import_module(qualified)
-            run = getattr(module, "run", None)
-            name = getattr(module, "NAME", None)
-            if run is None or name is None:
-                continue  # a helper module without a tool in it
-            if name != module_name or getattr(module, "GROUP", None) != group:
-                raise ValueError(f"{qualified}: NAME/GROUP must be {module_name!r}/{group!r}")
-            spec = ToolSpec(group, name, run, load_tool_schema(group, name), qualified)
-            found[spec.full_name] = spec
+        found.update(_discover(group))
     return found
 
 
 def group_tools(group: str) -> dict[str, ToolSpec]:
-    """The tools of one group keyed by short name (``errors``)."""
-    return {spec.name: spec for spec in tools().values() if spec.group == group}
+    """The tools of one group keyed by short name (``errors``).
+
+    Only that group's modules are imported, so each Lambda package needs only its own group's
+    dependencies (e.g. google-re2 for findings).
+    """
+    return {spec.name: spec for spec in _discover(group).values()}
 
 
 def split_name(full_name: str) -> tuple[str, str]:

@@ -55,7 +55,8 @@ def iter_lines(ctx: ToolContext, bundle_id: str, path: str, start_line: int = 1,
     """Lines of a bundle file from ``start_line`` on (``*.gz`` files are inflated on the fly).
 
     With ``start_byte`` (the offset where ``start_line`` begins, e.g. from a cursor) reading starts
-    there instead of at the top. Byte offsets refer to the uncompressed content. A final line without a newline is still a line.
+    there instead of at the top. Byte offsets refer to the uncompressed content. A final line
+    without a newline is still a line.
     A line longer than :data:`MAX_LINE_BYTES` keeps only its first bytes (its offsets stay exact).
     """
     number, line_start, consumed = 1, 0, 0

@@ -60,7 +60,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     if bundle_ids:
         bundles = [load_bundle(bid, ctx) for bid in bundle_ids]
     else:
-        bundles = [resolve_bundle({"instanceId": iid}, ctx) for iid in instance_ids]
+        bundles = [resolve_bundle({"instanceId": iid}, ctx) for iid in instance_ids or []]
     seen: set[str] = set()
     for b in bundles:
         if b.bundle_id in seen:
@@ -107,8 +107,8 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         unique.append({"bundleId": b.bundle_id, "rules": sorted(rule_sets[b.bundle_id] - others)})
     matrix = []
     for rule in sorted(set().union(*rule_sets.values())):
-        present = []
-        severities = []
+        present: list[dict[str, Any]] = []
+        severities: list[str] = []
         for b in bundles:
             hits = [f for f in relevant(b) if f["rule"] == rule]
             if hits:

@@ -67,7 +67,8 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         if not pivot.get("first_seen"):
             raise ToolError(
                 "InvalidArgument",
-                f"finding {pivot['id']} ({pivot['rule']}) has no timestamp; pivot on a log finding or give incidentTime",
+                f"finding {pivot['id']} ({pivot['rule']}) has no timestamp; "
+                "pivot on a log finding or give incidentTime",
             )
         span = timedelta(minutes=args["windowMinutes"])
         center = parse_time(pivot["first_seen"])

@@ -52,7 +52,7 @@ def utf8_window(data: bytes, limit: int) -> tuple[int, int]:
     if cut == skip and len(data) > skip:  # the limit is smaller than one character: return that character
         first = data[skip]
         width = 2 if first >> 5 == 0b110 else 3 if first >> 4 == 0b1110 else 4 if first >> 3 == 0b11110 else 1
-        cut = min(len(data), skip + width)
+        cut = skip + width if skip + width <= len(data) else skip
     return skip, cut
 
 
@@ -111,7 +111,8 @@ def _read_bytes(ctx: ToolContext, bundle: LoadedBundle, path: str, start: int, l
         raise ToolError("NotFound", f"{path} is listed in the index but its content is missing")
     if start >= size and size > 0:
         raise ToolError("InvalidArgument", f"startByte {start} is past the end of {path} ({size} bytes)")
-    data = ctx.store.read_range(bundle.bundle_id, path, start, min(size, start + limit + 3))
+    # up to 3 continuation bytes may be skipped and one whole 4-byte character may be needed
+    data = ctx.store.read_range(bundle.bundle_id, path, start, min(size, start + limit + 7))
     skip, keep = utf8_window(data, limit)
     chunk = data[skip:keep]
     end = start + keep

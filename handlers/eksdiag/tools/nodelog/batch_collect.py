@@ -32,6 +32,8 @@ NAME = "batch_collect"
 GROUP = "nodelog"
 
 DEDUP_RECORD = "batchdedup"
+#: Skipped nodes listed in a plan (a large cluster may have many stopped or offline nodes).
+MAX_SKIPPED_LISTED = 200
 _CLIENT_TOKEN_NS = uuid.UUID("0b7e9d44-2c61-4f0e-8d8a-5a3e6c2b71f9")
 
 Bucket = tuple[str, str, str]  # (node group, AZ, instance type)
@@ -113,7 +115,8 @@ def plan_sample(
         "totalNodes": len(nodes),
         "eligibleNodes": sum(len(v) for v in eligible.values()),
         "buckets": bucket_rows,
-        "skipped": skipped,
+        "skipped": skipped[:MAX_SKIPPED_LISTED],
+        "skippedTotal": len(skipped),
         "selected": order,
     }
 
@@ -126,7 +129,8 @@ def _existing(record: dict[str, Any]) -> dict[str, Any]:
         "idempotent": True,
         "clusterName": record["cluster"],
         "region": record["region"],
-        "plan": record.get("plan") or {"totalNodes": 0, "eligibleNodes": 0, "buckets": [], "skipped": []},
+        "plan": record.get("plan")
+        or {"totalNodes": 0, "eligibleNodes": 0, "buckets": [], "skipped": [], "skippedTotal": 0},
         "nodes": [{"instanceId": n["instance_id"], "bundleId": n["bundle_id"]} for n in record["nodes"]],
         "maxConcurrency": record["max_concurrency"],
         "maxErrors": record["max_errors"],
