@@ -49,9 +49,7 @@ EXECUTABLE_MODE = 0o755
 COMPRESS_LEVEL = 9
 
 # Provided by the Lambda Python runtime or by the Powertools layer: never packaged.
-PROVIDED_BY_RUNTIME = frozenset(
-    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
-)
+PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
 PROVIDED_BY_LAYER = frozenset({"aws-lambda-powertools", "aws-xray-sdk", "wrapt"})
 
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}

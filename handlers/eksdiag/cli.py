@@ -121,12 +121,6 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from eksdiag.server import main as serve_main
-
-    return int(serve_main(args.serve_args) or 0)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eksdiag", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,15 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = bundle_command("timeline", "events on one timeline, clustered")
     p.add_argument("--window-minutes", type=int, help="only the last N minutes before collection")
     p.set_defaults(func=cmd_timeline)
-    p = sub.add_parser("serve", help="serve the MCP tools locally (see `eksdiag serve --help`)", add_help=False)
-    p.add_argument("serve_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_serve)
+    sub.add_parser("serve", help="serve the MCP tools locally over stdio or HTTP (see `eksdiag serve --help`)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:  # the server owns its own options
+        from eksdiag.server import main as serve_main
+
+        return int(serve_main(arguments[1:]) or 0)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     try:
         return int(args.func(args))
     except UsageError as exc:

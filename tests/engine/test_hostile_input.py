@@ -55,7 +55,14 @@ class RecordingSink:
 
 @pytest.mark.parametrize(
     "name",
-    ["/etc/cron.d/evil", "../../evil.txt", "./kubelet/../../evil.txt", "kubelet/../../../tmp/evil"],
+    [
+        "/etc/cron.d/evil",
+        "../../evil.txt",
+        "./kubelet/../../evil.txt",
+        "kubelet/../../../tmp/evil",
+        "./var_log/evil\nname.log",
+        "./var_log/back\\slash.log",
+    ],
 )
 def test_unsafe_member_names_are_skipped_and_reported(tmp_path: Path, name: str) -> None:
     bundle = make_tar(
@@ -63,7 +70,7 @@ def test_unsafe_member_names_are_skipped_and_reported(tmp_path: Path, name: str)
     )
     sink = RecordingSink(tmp_path / "out")
     idx = index_bundle(bundle, sink=sink)
-    assert {"path": name, "reason": "unsafe member name (absolute or '..')"} in idx.skipped
+    assert {"path": name, "reason": "unsafe member name (absolute, '..' or control characters)"} in idx.skipped
     assert sink.written == ["kubelet/kubelet.log"]
     assert not (tmp_path / "evil.txt").exists()
     assert [f.rule for f in idx.findings] == ["kubelet.node-status-update-failed", "kubelet.apiserver-timeout"] or {

@@ -146,12 +146,14 @@ def local_indexed(seed: Seed, tmp_path: Path) -> Indexed:
 
 
 def run_tool(ctx: ToolContext, full_name: str, args: Any) -> dict[str, Any]:
-    """Call a tool as the Lambda and the server do; a successful result must match its outputSchema."""
+    """Call a tool as the Lambda and the server do (the local versions of collect and status on a local
+    context); a successful result must match its outputSchema."""
+    from eksdiag.adapters.local_tools import LOCAL_OVERRIDES
     from eksdiag.tools.dispatch import call_tool, validator_for
     from eksdiag.tools.registry import tools
 
     spec = tools()[full_name]
-    result = call_tool(spec, args, ctx)
+    result = call_tool(spec, args, ctx, run=LOCAL_OVERRIDES.get(full_name) if ctx.local else None)
     if "error" not in result:
         problems = [
             f"{list(e.absolute_path)}: {e.message}" for e in validator_for(spec.output_schema).iter_errors(result)

@@ -213,9 +213,12 @@ def test_a_missing_file_is_not_collected_never_an_issue(local_indexed: Indexed, 
 def test_no_false_critical_for_ipvs_or_nftables_kube_proxy(local_indexed: Indexed, run: Any, mode: str) -> None:
     def as_mode(index: dict[str, Any]) -> None:
         art = index["artifacts"]
-        for path in ("networking/iptables-nat.txt",):
-            art[path]["kube"] = {"services_chain": False, "svc_jumps": 0, "proxy_chains": 0, "ipvs": mode == "ipvs"}
-        art["networking/iptables-save.txt"]["tables"]["nat"]["kube"] = dict(art["networking/iptables-nat.txt"]["kube"])
+        # no kube-proxy chain anywhere in iptables: Services live in IPVS or in kube-proxy's nftables table
+        kube = {"services_chain": False, "svc_jumps": 0, "proxy_chains": 0, "ipvs": mode == "ipvs"}
+        for listing in (a for a in art.values() if a.get("kind") == "iptables-list"):
+            listing["kube"] = dict(kube)
+        for table in art["networking/iptables-save.txt"]["tables"].values():
+            table["kube"] = dict(kube)
         art["networking/ipvsadm.txt"]["virtual_services"] = 12 if mode == "ipvs" else 0
         art["networking/iptables-save.txt"]["variant"] = "nf_tables"
         # an artifact rule written without the mode guard would report this; the tool must not make it critical

@@ -324,3 +324,64 @@ def test_the_demo_walks_the_incident_to_its_root_cause(tmp_path: Path) -> None:
         assert f"___{step}" in out, step
     cause = out.split("ROOT CAUSE", 1)[1]
     assert "network.iptables.forward-drop" in cause and "networking/iptables-filter.txt:9" in cause
+
+
+# ---------------------------------------------------------------- local collect and status (no subprocess)
+
+
+def _local(bundles: Path) -> Any:
+    from eksdiag.adapters.context import local_context
+
+    return local_context(bundles)
+
+
+def test_local_collect_imports_the_newest_bundle_of_the_instance(bundles: Path, seed: Seed, run: Any) -> None:
+    import os
+
+    ctx = _local(bundles)
+    older = bundles / f"eks_{seed.faulty_instance}_2025-03-01_0000-UTC_0.7.9.tar.gz"
+    shutil.copy(seed.healthy, older)
+    os.utime(older, (1, 1))  # the seed file copied in the fixture is newer
+    result = run(ctx, "nodelog___collect", {"instanceId": seed.faulty_instance})
+    index = ctx.store.load_index(result["bundleId"])
+    assert index["bundle"]["name"] == seed.faulty.name and result["region"] == "us-west-2"
+
+
+def test_local_collect_tokens_and_repeats(bundles: Path, seed: Seed, run: Any) -> None:
+    ctx = _local(bundles)
+    first = run(ctx, "nodelog___collect", {"instanceId": seed.faulty_instance, "idempotencyToken": "t-1"})
+    again = run(ctx, "nodelog___collect", {"instanceId": seed.faulty_instance, "idempotencyToken": "t-1"})
+    plain = run(ctx, "nodelog___collect", {"instanceId": seed.faulty_instance})
+    assert again["bundleId"] == first["bundleId"] == plain["bundleId"] and again["idempotent"]
+    (bundles / seed.faulty.name).touch()  # a new file version is a new collection
+    newer = run(ctx, "nodelog___collect", {"instanceId": seed.faulty_instance})
+    assert newer["bundleId"] != first["bundleId"] and not newer["idempotent"]
+
+
+def test_local_collect_of_an_extracted_folder(bundles: Path, seed: Seed, run: Any) -> None:
+    import tarfile
+
+    folder = bundles / f"eks_{seed.healthy_instance}_extracted"
+    with tarfile.open(seed.healthy) as tar:
+        tar.extractall(folder, filter="data")
+    (bundles / seed.healthy.name).unlink()
+    ctx = _local(bundles)
+    result = run(ctx, "nodelog___collect", {"instanceId": seed.healthy_instance})
+    assert result["state"] == "indexed"
+    assert run(ctx, "findings___validate", {"bundleId": result["bundleId"]})["fileCount"] > 20
+
+
+def test_local_collect_of_a_corrupt_file_fails_and_status_says_why(bundles: Path, run: Any) -> None:
+    instance = "i-0123456789abcdef0"
+    (bundles / f"eks_{instance}_2025-03-06_1822-UTC_0.7.9.tar.gz").write_bytes(b"not a bundle at all")
+    ctx = _local(bundles)
+    result = run(ctx, "nodelog___collect", {"instanceId": instance})
+    assert result["state"] == "failed"
+    status = run(ctx, "nodelog___status", {"executionId": result["executionId"]})
+    assert status["done"] and status["state"] == "failed" and "not a readable bundle" in status["failureReason"]
+    assert run(ctx, "findings___errors", {"bundleId": result["bundleId"]})["error"]["code"] == "NotFound"
+
+
+def test_local_status_of_an_unknown_collection(bundles: Path, run: Any) -> None:
+    ctx = _local(bundles)
+    assert run(ctx, "nodelog___status", {"bundleId": "b-20260101120000-00000001"})["error"]["code"] == "NotFound"

@@ -132,9 +132,9 @@ def normalise_member_name(name: str) -> str | None:
     """Bundle-relative path of a tar member, or None when the name is unsafe or empty.
 
     ``./kernel/dmesg.current`` -> ``kernel/dmesg.current``; absolute names, ``..`` components,
-    backslashes and NUL bytes are refused.
+    backslashes and control characters (NUL, newline, ...) are refused.
     """
-    if not name or "\x00" in name or "\\" in name or name.startswith("/"):
+    if not name or "\\" in name or name.startswith("/") or any(ord(c) < 32 or ord(c) == 127 for c in name):
         return None
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if not parts or any(p == ".." for p in parts):
@@ -190,7 +190,7 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
             name = normalise_member_name(info.name)
             if name is None:
                 if info.name.strip("./"):
-                    report.skip(info.name, "unsafe member name (absolute or '..')")
+                    report.skip(info.name, "unsafe member name (absolute, '..' or control characters)")
                 continue
             if members <= 2 and wrapper is None and info.isdir() and "/" not in name:
                 if name not in KNOWN_TOP_DIRS:

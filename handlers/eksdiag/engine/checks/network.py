@@ -460,9 +460,12 @@ def _nat_source(artifacts: ArtifactMap, family: str) -> tuple[str, Mapping[str, 
     return None
 
 
-def _kube_proxy_mode(artifacts: ArtifactMap) -> str | None:
-    """``ipvs`` or ``nftables`` when the bundle shows kube-proxy in that mode, ``replaced`` when the
-    CNI replaces kube-proxy (Cilium), else None."""
+KUBE_PROXY_WITHOUT_IPTABLES_CHAINS = ("ipvs", "nftables", "replaced")
+
+
+def kube_proxy_mode(artifacts: ArtifactMap) -> str:
+    """How Services are implemented on the node, from what the bundle shows: ``ipvs``, ``nftables``,
+    ``replaced`` (the CNI replaces kube-proxy, e.g. Cilium), ``iptables`` or ``unknown``."""
     for _path, ipvs in _of_kind(artifacts, "ipvsadm"):
         if ipvs.get("virtual_services", 0) > 0:
             return "ipvs"
@@ -487,7 +490,10 @@ def _kube_proxy_mode(artifacts: ArtifactMap) -> str | None:
         proxy_chains += sum(a.get("kube", {}).get("proxy_chains", 0) for a in listings)
         if proxy_chains == 0:
             return "nftables"
-    return None
+    kube = _kube_summaries(artifacts, "ipv4") + _kube_summaries(artifacts, "ipv6")
+    if any(k.get("services_chain") or k.get("proxy_chains") for k in kube):
+        return "iptables"
+    return "unknown"
 
 
 def check_kube_proxy_chains(artifacts: ArtifactMap) -> list[Hit]:
@@ -497,7 +503,7 @@ def check_kube_proxy_chains(artifacts: ArtifactMap) -> list[Hit]:
     path, kube, evidence = source
     if kube.get("services_chain") and kube.get("svc_jumps", 0) > 0:
         return []
-    if _kube_proxy_mode(artifacts) is not None:
+    if kube_proxy_mode(artifacts) in KUBE_PROXY_WITHOUT_IPTABLES_CHAINS:
         return []
     ipv6 = _nat_source(artifacts, "ipv6")
     if ipv6 is not None and ipv6[1].get("svc_jumps", 0) > 0:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksdiag.engine.checks.network import KUBE_PROXY_WITHOUT_IPTABLES_CHAINS
+from eksdiag.engine.checks.network import kube_proxy_mode as engine_kube_proxy_mode
 from eksdiag.tools.base import ToolContext
 from eksdiag.tools.findings._common import LoadedBundle, resolve_bundle
 from eksdiag.tools.findings._sections import Section, artifact, build, first_artifact, to_int
@@ -23,21 +25,8 @@ SYSCTL = "sysctls/sysctl_all.txt"
 
 
 def kube_proxy_mode(bundle: LoadedBundle) -> str:
-    """``ipvs``, ``nftables``, ``iptables`` or ``unknown`` from what the bundle shows."""
-    ipvs = artifact(bundle, "networking/ipvsadm.txt", "ipvsadm")
-    if to_int(ipvs.get("virtual_services")):
-        return "ipvs"
-    save = artifact(bundle, SAVE, "iptables-save")
-    nat_kube = (artifact(bundle, NAT, "iptables-list").get("kube") or {}) or (
-        ((save.get("tables") or {}).get("nat") or {}).get("kube") or {}
-    )
-    if nat_kube.get("ipvs"):
-        return "ipvs"
-    if nat_kube.get("services_chain") or to_int(nat_kube.get("proxy_chains")):
-        return "iptables"
-    if save.get("variant") == "nf_tables":
-        return "nftables"  # nf_tables backend and no kube-proxy chains: kube-proxy's own nftables mode
-    return "unknown"
+    """``ipvs``, ``nftables``, ``replaced``, ``iptables`` or ``unknown``: the engine's own detector."""
+    return engine_kube_proxy_mode(bundle.index.get("artifacts") or {})
 
 
 def _iptables(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
@@ -201,7 +190,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     mode = kube_proxy_mode(bundle)
 
     def adjust(item: dict[str, Any]) -> dict[str, Any] | None:
-        if item["rule"] == "network.kube-proxy.chains-missing" and mode in ("ipvs", "nftables"):
+        if item["rule"] == "network.kube-proxy.chains-missing" and mode in KUBE_PROXY_WITHOUT_IPTABLES_CHAINS:
             item["severity"] = "INFO"
             item["note"] = f"kube-proxy runs in {mode} mode, which has no KUBE-SVC chains; expected"
         return item
