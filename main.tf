@@ -69,6 +69,8 @@ module "collection" {
 
   name              = var.name
   documents_dir     = coalesce(var.ssm_documents_dir, "${path.module}/ssm/documents")
+  bucket_arn        = module.storage.bucket_arn
+  kms_key_arn       = module.kms.key_arn
   eks_node_tag_keys = var.eks_node_tag_keys
   tags              = var.tags
 }

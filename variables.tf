@@ -363,7 +363,10 @@ variable "lambda_package" {
   })
 
   validation {
-    condition     = (var.lambda_package.filename != null) != (var.lambda_package.s3_bucket != null && var.lambda_package.s3_key != null)
+    condition = (
+      (var.lambda_package.filename != null && var.lambda_package.s3_bucket == null && var.lambda_package.s3_key == null)
+      || (var.lambda_package.filename == null && var.lambda_package.s3_bucket != null && var.lambda_package.s3_key != null)
+    )
     error_message = "lambda_package must set either filename, or s3_bucket and s3_key, not both."
   }
 }
@@ -399,7 +402,7 @@ variable "powertools_layer_arn" {
 variable "powertools_layer_version" {
   description = "Version of the public Powertools layer used when powertools_layer_arn is null."
   type        = number
-  default     = 27
+  default     = 38
 
   validation {
     condition     = var.powertools_layer_version >= 1 && floor(var.powertools_layer_version) == var.powertools_layer_version

@@ -109,11 +109,34 @@ data "aws_iam_policy_document" "automation" {
     }
   }
 
+  # The PrepareUpload step presigns the node's PUT under this role: the node itself needs no S3
+  # or KMS permission, and the URL can write this one prefix only.
+  statement {
+    sid       = "SignBundleUploads"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.bucket_arn}/uploads/*"]
+  }
+
+  statement {
+    sid       = "EncryptUploadsThroughS3"
+    effect    = "Allow"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+
   # These APIs have no resource-level permissions: Resource "*" is the only form IAM accepts.
   statement {
     sid    = "FollowCommandsAndCheckNodesOnline"
     effect = "Allow"
     actions = [
+      "ssm:DescribeAutomationStepExecutions",
       "ssm:DescribeInstanceInformation",
       "ssm:GetCommandInvocation",
       "ssm:ListCommandInvocations",

@@ -46,7 +46,7 @@ data "aws_iam_policy_document" "this" {
   statement {
     sid       = "WriteIndexesAndExtractedFiles"
     effect    = "Allow"
-    actions   = ["s3:GetObject", "s3:PutObject"]
+    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     resources = ["${var.bucket_arn}/bundles/*"]
   }
 

@@ -18,7 +18,6 @@ locals {
   function_names = { for g in keys(local.groups) : g => "${var.name}-${g}" }
 
   objects = {
-    uploads  = "${var.bucket_arn}/uploads/*"
     bundles  = "${var.bucket_arn}/bundles/*"
     captures = "${var.bucket_arn}/captures/*"
   }
@@ -28,6 +27,11 @@ locals {
     test     = "StringEquals"
     variable = "aws:RequestedRegion"
     values   = var.allowed_regions
+  }]
+  via_dynamodb = [{
+    test     = "StringEquals"
+    variable = "kms:ViaService"
+    values   = ["dynamodb.${local.region}.amazonaws.com"]
   }]
   via_s3_and_dynamodb = [{
     test     = "StringEquals"
@@ -82,29 +86,17 @@ locals {
         }]
       },
       {
-        # The node uploads with a presigned PUT signed by this role: it needs no S3 or KMS rights.
-        sid        = "SignBundleUploads"
-        actions    = ["s3:PutObject"]
-        resources  = [local.objects.uploads]
-        conditions = []
-      },
-      {
-        sid        = "ReadBundleIndexes"
-        actions    = ["s3:GetObject"]
-        resources  = [local.objects.bundles]
-        conditions = []
-      },
-      {
         sid        = "TrackJobsAndIdempotency"
         actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
         resources  = local.table_resources
         conditions = []
       },
       {
-        sid        = "EncryptThroughS3AndDynamoDB"
+        # The upload URL for the node is signed by the collect Automation (its role), not here.
+        sid        = "EncryptJobsThroughDynamoDB"
         actions    = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         resources  = [var.kms_key_arn]
-        conditions = local.via_s3_and_dynamodb
+        conditions = local.via_dynamodb
       },
       {
         sid        = "ReadEksNodeGroups"

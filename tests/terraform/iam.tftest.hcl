@@ -280,6 +280,13 @@ run "automation_role" {
   }
 
   assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.automation.statement : [for r in s.resources : r == "${var.bucket_arn}/uploads/*"] if contains(tolist(s.actions), "s3:PutObject")
+    ]))
+    error_message = "The automation role signs uploads under uploads/ only."
+  }
+
+  assert {
     condition     = aws_ssm_document.collect.document_type == "Automation" && aws_ssm_document.run_collector.document_type == "Command" && aws_ssm_document.packet_capture.document_type == "Command"
     error_message = "collect is an Automation document, the others Command documents."
   }

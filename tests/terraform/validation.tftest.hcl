@@ -253,6 +253,16 @@ run "rejects_package_both_file_and_s3" {
   expect_failures = [var.lambda_package]
 }
 
+run "rejects_package_file_with_half_an_s3_object" {
+  command = plan
+
+  variables {
+    lambda_package = { filename = "tests/terraform/fixtures/package-standin.txt", s3_bucket = "b" }
+  }
+
+  expect_failures = [var.lambda_package]
+}
+
 run "rejects_package_neither_file_nor_s3" {
   command = plan
 

@@ -12,6 +12,8 @@ import pytest
 from eksdiag.adapters.context import aws_context, local_context
 from eksdiag.tools.base import ToolContext
 
+from tests.tools.ssm_fake import Clock, SsmFake, make_context, make_fake
+
 REGION = "us-west-2"
 BUCKET = "eksdiag-test-bundles"
 TABLE = "eksdiag-test-jobs"
@@ -80,6 +82,35 @@ def aws_ctx(aws_env: dict[str, Any]) -> ToolContext:
 def local_ctx(tmp_path: Path) -> ToolContext:
     """A ToolContext on a local folder (what ``eksdiag serve --bundles tmp_path`` uses)."""
     return local_context(tmp_path, clock=lambda: FIXED_NOW)
+
+
+# ---------------------------------------------------------------- EC2 nodes behind the SSM fake
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The settable clock of :func:`ctx`, starting at FIXED_NOW."""
+    return Clock()
+
+
+@pytest.fixture
+def fake(clock: Clock) -> SsmFake:
+    """The SSM calls moto lacks (Automation, instance information), with the SSM helper's documents."""
+    return make_fake(clock)
+
+
+@pytest.fixture
+def ctx(aws_env: dict[str, Any], fake: SsmFake, clock: Clock) -> ToolContext:
+    """A ToolContext on moto whose SSM clients are served by ``fake``, on ``clock``."""
+    return make_context(aws_env, fake, clock)
+
+
+@pytest.fixture
+def ec2(aws_env: dict[str, Any]) -> Any:
+    """A moto EC2 client in REGION, for :func:`tests.tools.ssm_fake.launch_ssm_node`."""
+    import boto3
+
+    return boto3.client("ec2", region_name=REGION)
 
 
 # ---------------------------------------------------------------- seed bundles, indexed

@@ -470,6 +470,17 @@ def launch_node(
     return instance_id
 
 
+def launch_ssm_node(
+    ec2: Any, fake: SsmFake, tags: dict[str, str], *, ping: str | None = "Online", **launch: Any
+) -> str:
+    """:func:`launch_node` (``launch``: instance_type, az, state) whose SSM agent ``fake`` reports with
+    ``ping``; with ``ping=None`` SSM does not manage the instance."""
+    instance_id = launch_node(ec2, tags, **launch)
+    if ping:
+        fake.register_instance(instance_id, ping=ping)
+    return instance_id
+
+
 def managed_tags(cluster: str, nodegroup: str = "ng-default") -> dict[str, str]:
     return {"eks:cluster-name": cluster, "eks:nodegroup-name": nodegroup, f"kubernetes.io/cluster/{cluster}": "owned"}
 

@@ -19,14 +19,12 @@ from eksdiag.capture import parameters
 
 from tests.tools.ssm_fake import (
     CAPTURE_DOCUMENT,
-    Clock,
     SsmFake,
     call,
     check_output,
     document_text,
     launch_node,
-    make_context,
-    make_fake,
+    launch_ssm_node,
     managed_tags,
     self_managed_tags,
 )
@@ -40,30 +38,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> SsmFake:
-    return make_fake(clock)
-
-
-@pytest.fixture
-def ctx(aws_env: dict[str, Any], fake: SsmFake, clock: Clock) -> Any:
-    return make_context(aws_env, fake, clock)
-
-
-@pytest.fixture
-def ec2(aws_env: dict[str, Any]) -> Any:
-    return boto3.client("ec2", region_name=REGION)
-
-
-@pytest.fixture
 def node(ec2: Any, fake: SsmFake) -> str:
-    instance_id = launch_node(ec2, self_managed_tags("demo"))
-    fake.register_instance(instance_id)
-    return instance_id
+    return launch_ssm_node(ec2, fake, self_managed_tags("demo"))
 
 
 def capture(ctx: Any, args: Any) -> dict[str, Any]:

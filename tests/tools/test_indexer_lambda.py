@@ -15,6 +15,7 @@ from eksdiag.lambda_entry.indexer import IndexerHandler
 from eksdiag.tools.base import ToolContext
 
 from tests.tools.conftest import BUCKET, Seed
+from tests.tools.ssm_fake import Clock, SsmFake, launch_ssm_node, managed_tags
 
 INSTANCE = "i-0f1a2b3c4d5e6f708"
 BUNDLE = "b-20260306183000-0a1b2c3d"
@@ -215,19 +216,14 @@ def test_events_without_s3_records_do_nothing(indexer: IndexerHandler, event: An
 # ---------------------------------------------------------------- the whole chain
 
 
-def test_collect_upload_index_status_errors_chain(aws_env: dict[str, Any], seed: Seed, run: Any) -> None:
+def test_collect_upload_index_status_errors_chain(
+    ctx: ToolContext, fake: SsmFake, clock: Clock, ec2: Any, seed: Seed, run: Any
+) -> None:
     """collect (helper B's, SSM served by ssm_fake) -> the node PUTs through a presigned URL ->
     the indexer gets S3's event -> status says indexed -> errors lists the findings."""
-    import boto3
     import requests
 
-    from tests.tools.ssm_fake import Clock, launch_node, make_context, make_fake, managed_tags
-
-    clock = Clock()
-    fake = make_fake(clock)
-    ctx = make_context(aws_env, fake, clock)
-    instance = launch_node(boto3.client("ec2", region_name="us-west-2"), managed_tags("prod"))
-    fake.register_instance(instance)
+    instance = launch_ssm_node(ec2, fake, managed_tags("prod"))
 
     started = run(ctx, "nodelog___collect", {"instanceId": instance})
     assert started["state"] == "collecting"

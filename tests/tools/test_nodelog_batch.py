@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from eksdiag.tools.nodelog._nodes import Node
 from eksdiag.tools.nodelog.batch_collect import plan_sample
@@ -18,47 +17,16 @@ from hypothesis import strategies as st
 
 from tests.tools.ssm_fake import (
     COLLECT_DOCUMENT,
-    Clock,
     SsmFake,
     call,
     check_output,
     karpenter_tags,
-    launch_node,
-    make_context,
-    make_fake,
+    launch_ssm_node,
     managed_tags,
     self_managed_tags,
 )
 
-REGION = "us-west-2"
 CLUSTER = "demo"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> SsmFake:
-    return make_fake(clock)
-
-
-@pytest.fixture
-def ctx(aws_env: dict[str, Any], fake: SsmFake, clock: Clock) -> Any:
-    return make_context(aws_env, fake, clock)
-
-
-@pytest.fixture
-def ec2(aws_env: dict[str, Any]) -> Any:
-    return boto3.client("ec2", region_name=REGION)
-
-
-def node(ec2: Any, fake: SsmFake, tags: dict[str, str], az: str, ping: str | None = "Online", **kw: Any) -> str:
-    instance_id = launch_node(ec2, tags, az=az, **kw)
-    if ping:
-        fake.register_instance(instance_id, ping=ping)
-    return instance_id
 
 
 @pytest.fixture
@@ -66,13 +34,13 @@ def fleet(ec2: Any, fake: SsmFake) -> dict[str, list[str]]:
     """Buckets: (ng-a, 2a, m5.large) x3, (ng-a, 2b, m5.large) x2, (ng-b, 2a, c5.xlarge) x1 + Karpenter
     (spot, 2c) x1; plus ineligible nodes: one stopped, one SSM-offline, one unmanaged."""
     return {
-        "a-2a": sorted(node(ec2, fake, managed_tags(CLUSTER, "ng-a"), "us-west-2a") for _ in range(3)),
-        "a-2b": sorted(node(ec2, fake, managed_tags(CLUSTER, "ng-a"), "us-west-2b") for _ in range(2)),
-        "b-2a": [node(ec2, fake, managed_tags(CLUSTER, "ng-b"), "us-west-2a", instance_type="c5.xlarge")],
-        "karpenter": [node(ec2, fake, karpenter_tags(CLUSTER, "spot"), "us-west-2c")],
-        "stopped": [node(ec2, fake, self_managed_tags(CLUSTER), "us-west-2a", state="stopped")],
-        "offline": [node(ec2, fake, self_managed_tags(CLUSTER), "us-west-2a", ping="ConnectionLost")],
-        "unmanaged": [node(ec2, fake, self_managed_tags(CLUSTER), "us-west-2b", ping=None)],
+        "a-2a": sorted(launch_ssm_node(ec2, fake, managed_tags(CLUSTER, "ng-a"), az="us-west-2a") for _ in range(3)),
+        "a-2b": sorted(launch_ssm_node(ec2, fake, managed_tags(CLUSTER, "ng-a"), az="us-west-2b") for _ in range(2)),
+        "b-2a": [launch_ssm_node(ec2, fake, managed_tags(CLUSTER, "ng-b"), az="us-west-2a", instance_type="c5.xlarge")],
+        "karpenter": [launch_ssm_node(ec2, fake, karpenter_tags(CLUSTER, "spot"), az="us-west-2c")],
+        "stopped": [launch_ssm_node(ec2, fake, self_managed_tags(CLUSTER), az="us-west-2a", state="stopped")],
+        "offline": [launch_ssm_node(ec2, fake, self_managed_tags(CLUSTER), az="us-west-2a", ping="ConnectionLost")],
+        "unmanaged": [launch_ssm_node(ec2, fake, self_managed_tags(CLUSTER), az="us-west-2b", ping=None)],
     }
 
 
@@ -145,7 +113,7 @@ def test_explicit_instance_ids_are_collected_exactly(ctx: Any, fake: SsmFake, fl
 
 
 def test_instance_ids_outside_the_cluster_are_rejected(ctx: Any, fake: SsmFake, ec2: Any, fleet: Any) -> None:
-    stranger = node(ec2, fake, managed_tags("other"), "us-west-2a")
+    stranger = launch_ssm_node(ec2, fake, managed_tags("other"), az="us-west-2a")
     error = batch(ctx, {"clusterName": CLUSTER, "instanceIds": [fleet["a-2a"][0], stranger]})["error"]
     assert error["code"] == "InvalidArgument" and error["details"] == {"notInCluster": [stranger]}
     assert fake.start_requests == []
@@ -156,7 +124,7 @@ def test_a_cluster_without_nodes_is_not_found(ctx: Any, fake: SsmFake) -> None:
 
 
 def test_a_cluster_without_eligible_nodes_is_not_ready(ctx: Any, fake: SsmFake, ec2: Any) -> None:
-    node(ec2, fake, managed_tags(CLUSTER), "us-west-2a", ping="ConnectionLost")
+    launch_ssm_node(ec2, fake, managed_tags(CLUSTER), az="us-west-2a", ping="ConnectionLost")
     assert batch(ctx, {"clusterName": CLUSTER})["error"]["code"] == "NotReady"
     assert fake.start_requests == []
 

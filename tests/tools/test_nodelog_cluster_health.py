@@ -8,14 +8,11 @@ import boto3
 import pytest
 
 from tests.tools.ssm_fake import (
-    Clock,
     SsmFake,
     call,
     check_output,
     karpenter_tags,
-    launch_node,
-    make_context,
-    make_fake,
+    launch_ssm_node,
     managed_tags,
     self_managed_tags,
 )
@@ -25,22 +22,7 @@ CLUSTER = "demo"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> SsmFake:
-    return make_fake(clock)
-
-
-@pytest.fixture
-def ctx(aws_env: dict[str, Any], fake: SsmFake, clock: Clock) -> Any:
-    return make_context(aws_env, fake, clock)
-
-
-@pytest.fixture
-def fleet(aws_env: dict[str, Any], fake: SsmFake) -> dict[str, str]:
+def fleet(ec2: Any, fake: SsmFake) -> dict[str, str]:
     """A cluster with a managed node group and managed, self-managed, Karpenter and broken nodes."""
     eks = boto3.client("eks", region_name=REGION)
     eks.create_cluster(
@@ -49,21 +31,16 @@ def fleet(aws_env: dict[str, Any], fake: SsmFake) -> dict[str, str]:
     eks.create_nodegroup(
         clusterName=CLUSTER, nodegroupName="ng-a", subnets=["subnet-1"], nodeRole="arn:aws:iam::123456789012:role/n"
     )
-    ec2 = boto3.client("ec2", region_name=REGION)
-    nodes = {
-        "managed": launch_node(ec2, managed_tags(CLUSTER, "ng-a"), az="us-west-2a"),
-        "self-managed": launch_node(ec2, self_managed_tags(CLUSTER), az="us-west-2b"),
-        "karpenter": launch_node(ec2, karpenter_tags(CLUSTER, "spot-pool"), az="us-west-2c"),
-        "stopped": launch_node(ec2, managed_tags(CLUSTER, "ng-a"), state="stopped"),
-        "unmanaged": launch_node(ec2, managed_tags(CLUSTER, "ng-a")),
-        "offline": launch_node(ec2, self_managed_tags(CLUSTER)),
-        "other-cluster": launch_node(ec2, managed_tags("other")),
-        "not-eks": launch_node(ec2, {"Name": "bastion"}),
+    return {
+        "managed": launch_ssm_node(ec2, fake, managed_tags(CLUSTER, "ng-a"), az="us-west-2a"),
+        "self-managed": launch_ssm_node(ec2, fake, self_managed_tags(CLUSTER), az="us-west-2b"),
+        "karpenter": launch_ssm_node(ec2, fake, karpenter_tags(CLUSTER, "spot-pool"), az="us-west-2c"),
+        "stopped": launch_ssm_node(ec2, fake, managed_tags(CLUSTER, "ng-a"), state="stopped"),
+        "unmanaged": launch_ssm_node(ec2, fake, managed_tags(CLUSTER, "ng-a"), ping=None),
+        "offline": launch_ssm_node(ec2, fake, self_managed_tags(CLUSTER), ping="ConnectionLost"),
+        "other-cluster": launch_ssm_node(ec2, fake, managed_tags("other")),
+        "not-eks": launch_ssm_node(ec2, fake, {"Name": "bastion"}),
     }
-    for kind in ("managed", "self-managed", "karpenter", "stopped", "other-cluster", "not-eks"):
-        fake.register_instance(nodes[kind])
-    fake.register_instance(nodes["offline"], ping="ConnectionLost")
-    return nodes
 
 
 def health(ctx: Any, args: Any) -> dict[str, Any]:

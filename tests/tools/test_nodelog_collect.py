@@ -26,9 +26,8 @@ from tests.tools.ssm_fake import (
     check_output,
     document_text,
     karpenter_tags,
-    launch_node,
+    launch_ssm_node,
     make_context,
-    make_fake,
     managed_tags,
     self_managed_tags,
 )
@@ -38,30 +37,8 @@ CLUSTER = "prod-east"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> SsmFake:
-    return make_fake(clock)
-
-
-@pytest.fixture
-def ctx(aws_env: dict[str, Any], fake: SsmFake, clock: Clock) -> Any:
-    return make_context(aws_env, fake, clock)
-
-
-@pytest.fixture
-def ec2(aws_env: dict[str, Any]) -> Any:
-    return boto3.client("ec2", region_name=REGION)
-
-
-@pytest.fixture
 def node(ec2: Any, fake: SsmFake) -> str:
-    instance_id = launch_node(ec2, managed_tags(CLUSTER))
-    fake.register_instance(instance_id)
-    return instance_id
+    return launch_ssm_node(ec2, fake, managed_tags(CLUSTER))
 
 
 def collect(ctx: Any, args: Any) -> dict[str, Any]:
@@ -97,8 +74,7 @@ def test_collect_starts_the_automation_and_records_a_collecting_job(ctx: Any, fa
     ids=["managed-nodegroup", "self-managed", "karpenter", "eks-tag-only"],
 )
 def test_collect_accepts_every_kind_of_eks_node(ctx: Any, fake: SsmFake, ec2: Any, tags: dict[str, str]) -> None:
-    instance_id = launch_node(ec2, tags)
-    fake.register_instance(instance_id)
+    instance_id = launch_ssm_node(ec2, fake, tags)
     result = collect(ctx, {"instanceId": instance_id})
     assert result.get("clusterName") == CLUSTER, result
     assert len(fake.start_requests) == 1
@@ -108,8 +84,7 @@ def test_collect_accepts_every_kind_of_eks_node(ctx: Any, fake: SsmFake, ec2: An
 def test_collect_refuses_an_instance_that_is_not_an_eks_node(
     ctx: Any, fake: SsmFake, ec2: Any, tags: dict[str, str]
 ) -> None:
-    instance_id = launch_node(ec2, tags)
-    fake.register_instance(instance_id)
+    instance_id = launch_ssm_node(ec2, fake, tags)
     result = collect(ctx, {"instanceId": instance_id})
     assert result["error"]["code"] == "Forbidden"
     assert fake.start_requests == [] and ctx.jobs.list_jobs(None, 10) == []
@@ -117,15 +92,14 @@ def test_collect_refuses_an_instance_that_is_not_an_eks_node(
 
 @pytest.mark.parametrize("state", ["stopped", "terminated"])
 def test_collect_refuses_a_node_that_is_not_running(ctx: Any, fake: SsmFake, ec2: Any, state: str) -> None:
-    instance_id = launch_node(ec2, managed_tags(CLUSTER), state=state)
-    fake.register_instance(instance_id)
+    instance_id = launch_ssm_node(ec2, fake, managed_tags(CLUSTER), state=state)
     error = collect(ctx, {"instanceId": instance_id})["error"]
     assert error["code"] == "NotReady" and state in error["message"] and error["retryable"] is False
     assert fake.start_requests == []
 
 
 def test_collect_refuses_a_node_ssm_does_not_manage(ctx: Any, fake: SsmFake, ec2: Any) -> None:
-    instance_id = launch_node(ec2, managed_tags(CLUSTER))
+    instance_id = launch_ssm_node(ec2, fake, managed_tags(CLUSTER), ping=None)
     error = collect(ctx, {"instanceId": instance_id})["error"]
     assert error["code"] == "NotReady" and error["details"] == {"ssmPingStatus": "NotManaged"}
     assert fake.start_requests == []
@@ -133,8 +107,7 @@ def test_collect_refuses_a_node_ssm_does_not_manage(ctx: Any, fake: SsmFake, ec2
 
 @pytest.mark.parametrize("ping", ["ConnectionLost", "Inactive"])
 def test_collect_refuses_a_node_whose_ssm_agent_is_offline(ctx: Any, fake: SsmFake, ec2: Any, ping: str) -> None:
-    instance_id = launch_node(ec2, managed_tags(CLUSTER))
-    fake.register_instance(instance_id, ping=ping)
+    instance_id = launch_ssm_node(ec2, fake, managed_tags(CLUSTER), ping=ping)
     error = collect(ctx, {"instanceId": instance_id})["error"]
     assert error["code"] == "NotReady" and error["retryable"] is True and ping in error["message"]
     assert fake.start_requests == []
@@ -188,8 +161,7 @@ def test_collect_rejects_bad_arguments_before_any_aws_call(ctx: Any, fake: SsmFa
 
 def test_collect_works_in_another_allowed_region(ctx: Any, fake: SsmFake, aws_env: dict[str, Any]) -> None:
     ec2_east = boto3.client("ec2", region_name="us-east-1")
-    instance_id = launch_node(ec2_east, managed_tags(CLUSTER))
-    fake.register_instance(instance_id)
+    instance_id = launch_ssm_node(ec2_east, fake, managed_tags(CLUSTER))
     result = collect(ctx, {"instanceId": instance_id, "region": "us-east-1"})
     assert result["region"] == "us-east-1" and ctx.jobs.get_job(result["bundleId"])["region"] == "us-east-1"
 

@@ -9,22 +9,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
 from eksdiag.lambda_entry._runtime import GroupHandler
 
 from tests.tools.ssm_fake import (
-    Clock,
     SsmFake,
     call,
     check_output,
     karpenter_tags,
-    launch_node,
-    make_context,
-    make_fake,
+    launch_ssm_node,
 )
-
-REGION = "us-west-2"
 
 
 def gateway_context(tool: str) -> Any:
@@ -46,27 +40,14 @@ def gateway_context(tool: str) -> Any:
     )
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> SsmFake:
-    return make_fake(clock)
-
-
-@pytest.fixture
-def ctx(aws_env: dict[str, Any], fake: SsmFake, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Any:
+@pytest.fixture(autouse=True)
+def metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "eksdiag-test")
-    return make_context(aws_env, fake, clock)
 
 
 @pytest.fixture
-def node(ctx: Any, fake: SsmFake) -> str:
-    instance_id = launch_node(boto3.client("ec2", region_name=REGION), karpenter_tags("demo"))
-    fake.register_instance(instance_id)
-    return instance_id
+def node(ec2: Any, fake: SsmFake) -> str:
+    return launch_ssm_node(ec2, fake, karpenter_tags("demo"))
 
 
 def test_collect_twice_through_the_gateway_starts_one_automation(ctx: Any, fake: SsmFake, node: str) -> None:

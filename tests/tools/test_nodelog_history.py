@@ -7,21 +7,10 @@ from typing import Any
 import pytest
 from eksdiag.tools.base import iso, new_bundle_id
 
-from tests.tools.ssm_fake import Clock, SsmFake, call, check_output, make_context, make_fake
+from tests.tools.ssm_fake import Clock, call, check_output
 
 NODE_A = "i-0aaaaaaaaaaaaaaaa"
 NODE_B = "i-0bbbbbbbbbbbbbbbb"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ctx(aws_env: dict[str, Any], clock: Clock) -> Any:
-    fake: SsmFake = make_fake(clock)
-    return make_context(aws_env, fake, clock)
 
 
 def add_job(ctx: Any, clock: Clock, instance_id: str, state: str, **extra: Any) -> str:

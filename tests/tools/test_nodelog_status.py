@@ -16,9 +16,7 @@ from tests.tools.ssm_fake import (
     SsmFake,
     call,
     check_output,
-    launch_node,
-    make_context,
-    make_fake,
+    launch_ssm_node,
     managed_tags,
 )
 
@@ -26,25 +24,9 @@ REGION = "us-west-2"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> SsmFake:
-    return make_fake(clock)
-
-
-@pytest.fixture
-def ctx(aws_env: dict[str, Any], fake: SsmFake, clock: Clock) -> Any:
-    return make_context(aws_env, fake, clock)
-
-
-@pytest.fixture
-def started(ctx: Any, fake: SsmFake) -> dict[str, Any]:
+def started(ctx: Any, fake: SsmFake, ec2: Any) -> dict[str, Any]:
     """A collection started with nodelog___collect on a healthy managed node."""
-    instance_id = launch_node(boto3.client("ec2", region_name=REGION), managed_tags("demo"))
-    fake.register_instance(instance_id)
+    instance_id = launch_ssm_node(ec2, fake, managed_tags("demo"))
     result = call(ctx, "nodelog", "collect", {"instanceId": instance_id})
     assert "error" not in result, result
     return result

@@ -32,6 +32,19 @@ def _js(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _bounds_note(low: Any, high: Any, unit: str = "") -> list[str]:
+    """The note for an inclusive lower and/or upper bound: ``Between 1 and 5.`` or, counting ``unit``,
+    ``1 to 5 items.``; ``At least 1.``, ``At most 5 characters.``; none when both are None."""
+    counted = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return [f"{low} to {high}{counted}." if unit else f"Between {low} and {high}."]
+    if low is not None:
+        return [f"At least {low}{counted}."]
+    if high is not None:
+        return [f"At most {high}{counted}."]
+    return []
+
+
 def _constraints(schema: dict[str, Any]) -> list[str]:
     notes: list[str] = []
     if "enum" in schema:
@@ -42,24 +55,12 @@ def _constraints(schema: dict[str, Any]) -> list[str]:
         notes.append(f"Must match the regular expression {schema['pattern']}.")
     if "format" in schema:
         notes.append(f"Format: {schema['format']}.")
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if low is not None and high is not None:
-        notes.append(f"Between {low} and {high}.")
-    elif low is not None:
-        notes.append(f"At least {low}.")
-    elif high is not None:
-        notes.append(f"At most {high}.")
+    notes.extend(_bounds_note(schema.get("minimum"), schema.get("maximum")))
     for key, text in (("exclusiveMinimum", "Greater than"), ("exclusiveMaximum", "Less than")):
         if key in schema:
             notes.append(f"{text} {schema[key]}.")
-    for lo, hi, unit in (("minLength", "maxLength", "characters"), ("minItems", "maxItems", "items")):
-        a, b = schema.get(lo), schema.get(hi)
-        if a is not None and b is not None:
-            notes.append(f"{a} to {b} {unit}.")
-        elif a is not None:
-            notes.append(f"At least {a} {unit}.")
-        elif b is not None:
-            notes.append(f"At most {b} {unit}.")
+    for low_key, high_key, unit in (("minLength", "maxLength", "characters"), ("minItems", "maxItems", "items")):
+        notes.extend(_bounds_note(schema.get(low_key), schema.get(high_key), unit))
     if schema.get("uniqueItems"):
         notes.append("Items must be distinct.")
     for key, text in (("anyOf", "Give at least one of"), ("oneOf", "Give exactly one of")):

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
 from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Rule, Severity
 from eksdiag.engine.parsers.netconf import sysctl_line_text
 
@@ -99,10 +100,6 @@ def _get(artifacts: ArtifactMap, path: str, kind: str) -> Mapping[str, Any] | No
     return artifact
 
 
-def _of_kind(artifacts: ArtifactMap, kind: str) -> list[tuple[str, Mapping[str, Any]]]:
-    return sorted(((p, a) for p, a in artifacts.items() if a.get("kind") == kind), key=lambda pa: pa[0])
-
-
 def _network(text: str | None) -> tuple[Network | None, bool]:
     """(network, negated) for ``10.0.0.0/8``, ``!10.0.0.0/8``, ``10.0.0.1``; (None, False) if not one."""
     if not text:
@@ -163,11 +160,10 @@ def _aggregate(
     if extra:
         detail.update(extra)
     return [
-        Hit(
-            rule=rule_id,
-            file=path,
-            line=evidence[0].line,
-            evidence=evidence,
+        hit_on_evidence(
+            rule_id,
+            path,
+            evidence,
             count=len(items),
             severity=ordered[0][0],
             detail=detail,
@@ -230,11 +226,11 @@ def _kube_summaries(artifacts: ArtifactMap, family: str) -> list[Mapping[str, An
 def infer_ranges(artifacts: ArtifactMap) -> Ranges:
     ranges = Ranges()
     veth_prefix = "eni"
-    for _path, env in _of_kind(artifacts, "networkutils-env-settings"):
+    for _path, env in artifacts_of_kind(artifacts, "networkutils-env-settings"):
         prefix = (env.get("settings") or {}).get("AWS_VPC_K8S_CNI_VETHPREFIX")
         if isinstance(prefix, str) and prefix:
             veth_prefix = prefix
-    for _path, config in _of_kind(artifacts, "cni-config"):
+    for _path, config in artifacts_of_kind(artifacts, "cni-config"):
         aws = config.get("aws_cni") or {}
         if isinstance(aws.get("vethPrefix"), str) and aws["vethPrefix"]:
             veth_prefix = aws["vethPrefix"]
@@ -248,7 +244,7 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
                 _add(ranges.dns_ips, ip)
     if ranges.vpc:
         ranges.notes.append("VPC CIDRs from the VPC CNI's AWS-SNAT-CHAIN-0 RETURN rules")
-    for _path, table in _of_kind(artifacts, "ip-route"):
+    for _path, table in artifacts_of_kind(artifacts, "ip-route"):
         for route in table.get("routes", []):
             dev = route.get("dev") or ""
             if route.get("type") != "unicast":
@@ -264,7 +260,7 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
                 network, _ = _network(route.get("dst"))
                 if network is not None and not network.is_link_local:
                     _add(ranges.vpc, route.get("dst"))
-    for _path, rules in _of_kind(artifacts, "ip-rule"):
+    for _path, rules in artifacts_of_kind(artifacts, "ip-rule"):
         for rule in rules.get("rules", []):
             if rule.get("priority") == 512 and rule.get("to"):
                 _add(ranges.pods, rule["to"])
@@ -272,7 +268,7 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
                 _add(ranges.pods, rule["from"])
     if ranges.pods:
         ranges.notes.append(f"pod addresses from routes to {veth_prefix}* veths and VPC CNI ip rules")
-    for _path, kubelet in _of_kind(artifacts, "kubelet-config"):
+    for _path, kubelet in artifacts_of_kind(artifacts, "kubelet-config"):
         for ip in kubelet.get("cluster_dns") or []:
             if isinstance(ip, str):
                 _add(ranges.dns_ips, ip)
@@ -292,7 +288,7 @@ def infer_ranges(artifacts: ArtifactMap) -> Ranges:
         ranges.services = [ipaddress.ip_network(c) for c in EKS_DEFAULT_SERVICE_CIDRS]
         ranges.services_assumed = True
         ranges.notes.append("no cluster IPs in the bundle: assumed the EKS default service CIDRs")
-    for _path, resolv in _of_kind(artifacts, "resolv-conf"):
+    for _path, resolv in artifacts_of_kind(artifacts, "resolv-conf"):
         for server in resolv.get("nameservers", []):
             _add(ranges.dns_ips, server.get("address"))
     return ranges
@@ -466,23 +462,23 @@ KUBE_PROXY_WITHOUT_IPTABLES_CHAINS = ("ipvs", "nftables", "replaced")
 def kube_proxy_mode(artifacts: ArtifactMap) -> str:
     """How Services are implemented on the node, from what the bundle shows: ``ipvs``, ``nftables``,
     ``replaced`` (the CNI replaces kube-proxy, e.g. Cilium), ``iptables`` or ``unknown``."""
-    for _path, ipvs in _of_kind(artifacts, "ipvsadm"):
+    for _path, ipvs in artifacts_of_kind(artifacts, "ipvsadm"):
         if ipvs.get("virtual_services", 0) > 0:
             return "ipvs"
-    for _path, ipset in _of_kind(artifacts, "ipset"):
+    for _path, ipset in artifacts_of_kind(artifacts, "ipset"):
         if ipset.get("kube_ipvs_markers"):
             return "ipvs"
     for kube in _kube_summaries(artifacts, "ipv4") + _kube_summaries(artifacts, "ipv6"):
         if kube.get("ipvs"):
             return "ipvs"
-    for _path, nft in _of_kind(artifacts, "nft-ruleset"):
+    for _path, nft in artifacts_of_kind(artifacts, "nft-ruleset"):
         if nft.get("kube_proxy"):
             return "nftables"
-    for _path, config in _of_kind(artifacts, "cni-config"):
+    for _path, config in artifacts_of_kind(artifacts, "cni-config"):
         if config.get("main_plugin") in KUBE_PROXY_REPLACEMENT_CNIS:
             return "replaced"
-    saves = [a for _p, a in _of_kind(artifacts, "iptables-save") if a.get("family") == "ipv4"]
-    listings = [a for _p, a in _of_kind(artifacts, "iptables-list") if a.get("family") == "ipv4"]
+    saves = [a for _p, a in artifacts_of_kind(artifacts, "iptables-save") if a.get("family") == "ipv4"]
+    listings = [a for _p, a in artifacts_of_kind(artifacts, "iptables-list") if a.get("family") == "ipv4"]
     if saves and any(a.get("variant") == "nf_tables" for a in saves):
         proxy_chains = sum(
             t.get("kube", {}).get("proxy_chains", 0) for a in saves for t in a.get("tables", {}).values()
@@ -490,8 +486,8 @@ def kube_proxy_mode(artifacts: ArtifactMap) -> str:
         proxy_chains += sum(a.get("kube", {}).get("proxy_chains", 0) for a in listings)
         if proxy_chains == 0:
             return "nftables"
-    kube = _kube_summaries(artifacts, "ipv4") + _kube_summaries(artifacts, "ipv6")
-    if any(k.get("services_chain") or k.get("proxy_chains") for k in kube):
+    summaries = _kube_summaries(artifacts, "ipv4") + _kube_summaries(artifacts, "ipv6")
+    if any(k.get("services_chain") or k.get("proxy_chains") for k in summaries):
         return "iptables"
     return "unknown"
 
@@ -531,7 +527,7 @@ def _benign_route(route: Mapping[str, Any]) -> bool:
 def check_route_blackhole(artifacts: ArtifactMap) -> list[Hit]:
     hits: list[Hit] = []
     ranges: Ranges | None = None
-    for path, table in _of_kind(artifacts, "ip-route"):
+    for path, table in artifacts_of_kind(artifacts, "ip-route"):
         items: list[tuple[Severity, Evidence, dict[str, Any]]] = []
         for route in table.get("routes", []):
             if route.get("type") not in ROUTE_DROP_TYPES or _benign_route(route):
@@ -618,12 +614,10 @@ def check_conntrack_near_full(artifacts: ArtifactMap) -> list[Hit]:
         return []
     detail = {"count": count, "max": maximum, "ratio": round(ratio, 4), "source": source}
     return [
-        Hit(
-            rule="network.conntrack.table-near-full",
-            file=path,
-            line=evidence[0].line,
-            evidence=evidence,
-            count=1,
+        hit_on_evidence(
+            "network.conntrack.table-near-full",
+            path,
+            evidence,
             severity=severity,
             detail=detail,
         )
@@ -632,7 +626,7 @@ def check_conntrack_near_full(artifacts: ArtifactMap) -> list[Hit]:
 
 def check_conntrack_insert_failed(artifacts: ArtifactMap) -> list[Hit]:
     hits: list[Hit] = []
-    for path, table in _of_kind(artifacts, "conntrack"):
+    for path, table in artifacts_of_kind(artifacts, "conntrack"):
         totals = table.get("stats", {}).get("totals", {})
         insert_failed, drop = totals.get("insert_failed", 0), totals.get("drop", 0)
         worst = max(insert_failed, drop)
@@ -656,11 +650,10 @@ def check_conntrack_insert_failed(artifacts: ArtifactMap) -> list[Hit]:
             "cpus_affected": len(cpus),
         }
         hits.append(
-            Hit(
-                rule="network.conntrack.insert-failed",
-                file=path,
-                line=evidence[0].line,
-                evidence=evidence,
+            hit_on_evidence(
+                "network.conntrack.insert-failed",
+                path,
+                evidence,
                 count=len(cpus),
                 severity=severity,
                 detail=detail,
@@ -674,7 +667,7 @@ def check_conntrack_insert_failed(artifacts: ArtifactMap) -> list[Hit]:
 
 def check_ena_allowance(artifacts: ArtifactMap) -> list[Hit]:
     hits: list[Hit] = []
-    for path, ethtool in _of_kind(artifacts, "ethtool"):
+    for path, ethtool in artifacts_of_kind(artifacts, "ethtool"):
         items: list[tuple[Severity, Evidence, dict[str, Any]]] = []
         for counter in ethtool.get("allowance_exceeded", []):
             if counter.get("value", 0) <= 0:
@@ -704,18 +697,16 @@ def check_ip_forward(artifacts: ArtifactMap) -> list[Hit]:
 
 def check_resolv_nameserver(artifacts: ArtifactMap) -> list[Hit]:
     hits: list[Hit] = []
-    for path, resolv in _of_kind(artifacts, "resolv-conf"):
+    for path, resolv in artifacts_of_kind(artifacts, "resolv-conf"):
         if resolv.get("nameservers"):
             continue
         content = resolv.get("content", [])
         evidence = [Evidence(c["line"], c["text"]) for c in content[:MAX_EVIDENCE]]
         hits.append(
-            Hit(
-                rule="dns.resolv.no-nameserver",
-                file=path,
-                line=evidence[0].line if evidence else 1,
-                evidence=evidence,
-                count=1,
+            hit_on_evidence(
+                "dns.resolv.no-nameserver",
+                path,
+                evidence,
                 severity=Severity.HIGH,
                 detail={
                     "empty": not content,
@@ -729,7 +720,7 @@ def check_resolv_nameserver(artifacts: ArtifactMap) -> list[Hit]:
 
 def check_cni_config(artifacts: ArtifactMap) -> list[Hit]:
     hits: list[Hit] = []
-    for path, config in _of_kind(artifacts, "cni-config"):
+    for path, config in artifacts_of_kind(artifacts, "cni-config"):
         if config.get("valid") and config.get("main_plugin"):
             continue
         if not config.get("valid"):
@@ -744,12 +735,10 @@ def check_cni_config(artifacts: ArtifactMap) -> list[Hit]:
             detail = {"problem": "no main CNI plugin", "plugin_types": config.get("plugin_types", [])}
         evidence = [Evidence(anchor["line"], anchor["text"])] if anchor else []
         hits.append(
-            Hit(
-                rule="cni.config.invalid",
-                file=path,
-                line=evidence[0].line if evidence else 1,
-                evidence=evidence,
-                count=1,
+            hit_on_evidence(
+                "cni.config.invalid",
+                path,
+                evidence,
                 severity=Severity.HIGH,
                 detail=detail,
             )

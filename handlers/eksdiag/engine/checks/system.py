@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
 from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Rule, Severity
 
 MAX_EVIDENCE = 10
@@ -46,20 +47,13 @@ def is_real_filesystem(filesystem: str, mounted_on: str) -> bool:
     return filesystem.startswith("/dev/") or ":/" in filesystem
 
 
-def _artifacts(artifacts: ArtifactMap, kind: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    for path in sorted(artifacts):
-        parsed = artifacts[path]
-        if isinstance(parsed, Mapping) and parsed.get("kind") == kind:
-            yield path, parsed
-
-
 def _worst(severities: Iterable[Severity]) -> Severity:
     return max(severities, key=lambda s: s.rank)
 
 
 def _usage_hits(artifacts: ArtifactMap, kind: str, pct_key: str, rule: str) -> list[Hit]:
     hits: list[Hit] = []
-    for path, parsed in _artifacts(artifacts, kind):
+    for path, parsed in artifacts_of_kind(artifacts, kind):
         seen: set[str] = set()
         offenders: list[tuple[Severity, Mapping[str, Any]]] = []
         for row in parsed.get("filesystems") or ():
@@ -86,11 +80,10 @@ def _usage_hits(artifacts: ArtifactMap, kind: str, pct_key: str, rule: str) -> l
             "ifree",
         )
         hits.append(
-            Hit(
-                rule=rule,
-                file=path,
-                line=int(rows[0]["line"]),
-                evidence=[Evidence(int(r["line"]), str(r["text"])) for r in rows[:MAX_EVIDENCE]],
+            hit_on_evidence(
+                rule,
+                path,
+                [Evidence(int(r["line"]), str(r["text"])) for r in rows[:MAX_EVIDENCE]],
                 count=len(rows),
                 severity=_worst(s for s, _ in offenders),
                 detail={"filesystems": [{k: r[k] for k in detail_keys if k in r} for r in rows]},
@@ -111,7 +104,7 @@ def check_inode_usage(artifacts: ArtifactMap) -> list[Hit]:
 
 def _eni_limit(artifacts: ArtifactMap) -> tuple[dict[str, Any], list[Evidence]]:
     """``awscni_eni_allocated`` / ``awscni_eni_max`` from any metrics artifact (detail and evidence)."""
-    for _, parsed in _artifacts(artifacts, "ipamd-metrics"):
+    for _, parsed in artifacts_of_kind(artifacts, "ipamd-metrics"):
         metrics = parsed.get("metrics") or {}
         allocated = metrics.get("awscni_eni_allocated")
         maximum = metrics.get("awscni_eni_max")
@@ -134,7 +127,7 @@ def check_ip_pool(artifacts: ArtifactMap) -> list[Hit]:
     rule = "vpc-cni.ip-pool-exhausted"
     eni_detail, eni_evidence = _eni_limit(artifacts)
     hits: list[Hit] = []
-    for path, parsed in _artifacts(artifacts, "ipamd-enis"):
+    for path, parsed in artifacts_of_kind(artifacts, "ipamd-enis"):
         cards = [
             card
             for card in parsed.get("network_cards") or ()
@@ -154,17 +147,16 @@ def check_ip_pool(artifacts: ArtifactMap) -> list[Hit]:
             **eni_detail,
         }
         hits.append(
-            Hit(
-                rule=rule,
-                file=path,
-                line=evidence[0].line if evidence else 1,
-                evidence=evidence[:MAX_EVIDENCE],
+            hit_on_evidence(
+                rule,
+                path,
+                evidence[:MAX_EVIDENCE],
                 count=len(cards),
                 severity=Severity.HIGH,
                 detail=detail,
             )
         )
-    for path, parsed in _artifacts(artifacts, "ipamd-metrics"):
+    for path, parsed in artifacts_of_kind(artifacts, "ipamd-metrics"):
         metrics = parsed.get("metrics") or {}
         assigned = metrics.get("awscni_assigned_ip_addresses")
         total = metrics.get("awscni_total_ip_addresses")
@@ -180,12 +172,10 @@ def check_ip_pool(artifacts: ArtifactMap) -> list[Hit]:
             evidence.extend(e for e in eni_evidence if e not in evidence)
         evidence.sort(key=lambda e: e.line)
         hits.append(
-            Hit(
-                rule=rule,
-                file=path,
-                line=evidence[0].line if evidence else 1,
-                evidence=evidence,
-                count=1,
+            hit_on_evidence(
+                rule,
+                path,
+                evidence,
                 severity=Severity.HIGH,
                 detail={"assigned_ips": assigned, "total_ips": total, **eni_detail},
             )

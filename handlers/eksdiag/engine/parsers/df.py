@@ -37,16 +37,29 @@ def percent(text: str) -> int | None:
     return None
 
 
-def _split_df(pending: str | None, text: str) -> tuple[list[str] | None, str | None]:
-    """Split one df row into 6 fields; an over-long filesystem name alone on a line is joined."""
-    fields = text.split(None, 5)
-    if pending is not None:
-        fields = [pending, *text.split(None, 4)]
-    if len(fields) == 1 and pending is None:
-        return None, fields[0]
-    if len(fields) < 6:
-        return None, None
-    return fields, None
+class _DfRowSplitter:
+    """Splits ``df`` rows into their six fields. A filesystem name too long for its column, which df
+    puts on a line of its own, is joined to the figures on the next line."""
+
+    def __init__(self) -> None:
+        self.waiting_name: str | None = None
+        self.unparsed = 0
+
+    def split(self, text: str) -> list[str] | None:
+        """The six fields of the row ``text`` completes; None when ``text`` is a lone filesystem name
+        (kept for the next line) or no df row (counted in ``unparsed``)."""
+        if self.waiting_name is None:
+            fields = text.split(None, 5)
+            if len(fields) == 1:
+                self.waiting_name = fields[0]
+                return None
+        else:
+            fields = [self.waiting_name, *text.split(None, 4)]
+            self.waiting_name = None
+        if len(fields) < 6:
+            self.unparsed += 1
+            return None
+        return fields
 
 
 def parse_mounts(lines: Iterable[Line]) -> dict[str, Any]:
@@ -67,7 +80,7 @@ def parse_mounts(lines: Iterable[Line]) -> dict[str, Any]:
     unparsed = 0
     truncated = False
     header_line: int | None = None
-    pending: str | None = None
+    splitter = _DfRowSplitter()
     for number, text in lines:
         if header_line is None:
             if _DF_HEADER.match(text):
@@ -99,13 +112,8 @@ def parse_mounts(lines: Iterable[Line]) -> dict[str, Any]:
             continue
         if not text.strip():
             continue
-        fields, pending_next = _split_df(pending, text)
-        if pending_next is not None:
-            pending = pending_next
-            continue
-        pending = None
+        fields = splitter.split(text)
         if fields is None:
-            unparsed += 1
             continue
         row = _df_row(fields, number, text)
         if row is None:
@@ -122,7 +130,7 @@ def parse_mounts(lines: Iterable[Line]) -> dict[str, Any]:
         "block_mounts": block_mounts,
         "df_header_line": header_line,
         "filesystems": filesystems,
-        "unparsed": unparsed,
+        "unparsed": unparsed + splitter.unparsed,
         "truncated": truncated,
     }
 
@@ -155,20 +163,15 @@ def parse_inodes(lines: Iterable[Line]) -> dict[str, Any]:
     header_line: int | None = None
     unparsed = 0
     truncated = False
-    pending: str | None = None
+    splitter = _DfRowSplitter()
     for number, text in lines:
         if not text.strip():
             continue
         if header_line is None and _DF_HEADER.match(text):
             header_line = number
             continue
-        fields, pending_next = _split_df(pending, text)
-        if pending_next is not None:
-            pending = pending_next
-            continue
-        pending = None
+        fields = splitter.split(text)
         if fields is None:
-            unparsed += 1
             continue
         filesystem, inodes, iused, ifree, iuse, mounted_on = fields
         total = human_to_int(inodes)
@@ -195,6 +198,6 @@ def parse_inodes(lines: Iterable[Line]) -> dict[str, Any]:
         "kind": "inodes",
         "df_header_line": header_line,
         "filesystems": filesystems,
-        "unparsed": unparsed,
+        "unparsed": unparsed + splitter.unparsed,
         "truncated": truncated,
     }
