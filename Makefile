@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHECKOV := .venv-checkov/bin/checkov
-export TF_CLI_CONFIG_FILE := $(CURDIR)/tests/terraform/terraformrc
 
-.PHONY: install test test-python test-terraform lint bench demo package schemas clean
+ARCH ?= arm64
+
+.PHONY: install test lint bench demo package schemas docs clean
 
 install: $(STAMP)
 
@@ -28,8 +29,11 @@ lint: install
 	$(BIN)/ruff format --check handlers scripts tests ssm
 	$(BIN)/python ssm/build.py --check
 	$(BIN)/mypy
+	$(BIN)/python -m eksdiag.tools.gateway_schemas --check
 	shellcheck --shell=sh -x ssm/scripts/*.sh
 	terraform fmt -check -recursive
+	$(CHECKOV) -d . --framework terraform --quiet --compact --skip-download
+	$(BIN)/python scripts/tf_docs.py --check
 
 bench: install
 	$(BIN)/python scripts/bench.py
@@ -38,10 +42,13 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 package: install
-	$(BIN)/python scripts/package.py
+	$(BIN)/python scripts/package.py --arch $(ARCH)
 
 schemas: install
 	$(BIN)/python -m eksdiag.tools.gateway_schemas
+
+docs: install
+	$(BIN)/python scripts/tf_docs.py
 
 clean:
 	rm -rf dist .bench .demo .pytest_cache .ruff_cache .mypy_cache

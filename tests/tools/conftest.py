@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -148,6 +149,16 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
     folder = tmp_path_factory.mktemp("seed")
     faulty, healthy = build_seed_bundles(folder)
     return Seed(folder, Path(faulty), Path(healthy), FAULTY_ID, HEALTHY_ID)
+
+
+@pytest.fixture
+def bundles(seed: Seed, tmp_path: Path) -> Path:
+    """A folder holding copies of both seed bundles, not indexed (what ``eksdiag serve --bundles`` reads)."""
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    for path in (seed.faulty, seed.healthy):
+        shutil.copy(path, folder / path.name)
+    return folder
 
 
 def ingest_seed(ctx: ToolContext, seed: Seed) -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from eksdiag.tools.registry import tools
 
 from tests.tools.conftest import Seed
-from tests.tools.test_mcp_server import free_port, wait_for_port
+from tests.tools.local_server import http_server_process, server_command
 
 REPO = Path(__file__).resolve().parents[2]
 INSPECTOR = REPO / "node_modules" / "@modelcontextprotocol" / "inspector"
@@ -42,19 +41,6 @@ def inspector(tmp_path: Path, *args: str) -> Any:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
-
-
-@pytest.fixture
-def bundles(seed: Seed, tmp_path: Path) -> Path:
-    folder = tmp_path / "bundles"
-    folder.mkdir()
-    for path in (seed.faulty, seed.healthy):
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
-def server_command(bundles: Path) -> list[str]:
-    return [sys.executable, "-m", "eksdiag.server", "--bundles", str(bundles)]
 
 
 def test_inspector_lists_the_tools_over_stdio(bundles: Path, tmp_path: Path) -> None:
@@ -93,29 +79,18 @@ def test_inspector_calls_collect_then_errors_over_stdio(bundles: Path, tmp_path:
 
 
 def test_inspector_over_streamable_http_with_the_bearer_token(bundles: Path, tmp_path: Path) -> None:
-    port = free_port()
     token_file = tmp_path / "token.txt"
-    proc = subprocess.Popen(
-        [*server_command(bundles), "--transport", "http", "--port", str(port), "--token-file", str(token_file)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_port(port, proc)
+    with http_server_process(bundles, "--token-file", str(token_file)) as (url, _proc):
         token = token_file.read_text().strip()
         listed = inspector(
             tmp_path,
             "--transport",
             "http",
             "--server-url",
-            f"http://127.0.0.1:{port}/mcp",
+            url,
             "--header",
             f"Authorization: Bearer {token}",
             "--method",
             "tools/list",
         )
         assert len(listed["tools"]) == len(tools())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

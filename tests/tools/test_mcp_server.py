@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,21 +23,14 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.tools.conftest import Seed
+from tests.tools.local_server import http_server_process, server_command
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def bundles(seed: Seed, tmp_path: Path) -> Path:
-    folder = tmp_path / "bundles"
-    folder.mkdir()
-    for path in (seed.faulty, seed.healthy):
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
 def stdio_params(bundles: Path) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "eksdiag.server", "--bundles", str(bundles)])
+    command, *args = server_command(bundles)
+    return StdioServerParameters(command=command, args=args)
 
 
 def test_stdio_lists_every_tool_with_the_gateway_names_and_full_schemas(bundles: Path) -> None:
@@ -94,57 +86,12 @@ def test_stdio_collect_status_errors_read(bundles: Path, seed: Seed) -> None:
 # ---------------------------------------------------------------- HTTP
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[str], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError("server did not start listening")
-
-
 @pytest.fixture
 def http_server(bundles: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     extra: list[str] = getattr(request, "param", [])
-    port = free_port()
     token_file = tmp_path / "token.txt"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "eksdiag.server",
-            "--bundles",
-            str(bundles),
-            "--transport",
-            "http",
-            "--port",
-            str(port),
-            "--token-file",
-            str(token_file),
-            *extra,
-        ],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        wait_for_port(port, proc)
-        yield {"url": f"http://127.0.0.1:{port}/mcp", "token_file": token_file, "proc": proc}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with http_server_process(bundles, "--token-file", str(token_file), *extra) as (url, proc):
+        yield {"url": url, "token_file": token_file, "proc": proc}
 
 
 async def _errors_over_http(url: str, token: str, instance: str) -> Any:
@@ -251,36 +198,10 @@ def test_dev_tokens_are_only_valid_for_the_server_that_made_them() -> None:
 
 
 @pytest.fixture
-def jwt_server(bundles: Path, tmp_path: Path, jwks_file: Path) -> Iterator[dict[str, Any]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "eksdiag.server",
-            "--bundles",
-            str(bundles),
-            "--transport",
-            "http",
-            "--port",
-            str(port),
-            "--jwt-issuer",
-            ISSUER,
-            "--jwks-url",
-            str(jwks_file),
-            "--jwt-client-id",
-            "agent-client",
-        ],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        wait_for_port(port, proc)
-        yield {"url": f"http://127.0.0.1:{port}/mcp", "proc": proc}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def jwt_server(bundles: Path, jwks_file: Path) -> Iterator[dict[str, Any]]:
+    auth = ("--jwt-issuer", ISSUER, "--jwks-url", str(jwks_file), "--jwt-client-id", "agent-client")
+    with http_server_process(bundles, *auth) as (url, proc):
+        yield {"url": url, "proc": proc}
 
 
 def test_http_with_a_configured_issuer(jwt_server: dict[str, Any], signing_key: Any, seed: Seed) -> None:
