@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
+
+from tests.ssm.tar_members import member_names, member_text
 
 SCRIPT = Path(__file__).resolve().parents[2] / "ssm" / "scripts" / "collect-node-diagnostics.sh"
 ESSENTIALS = (
@@ -34,18 +35,6 @@ def _collect(outdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _names(archive: Path) -> list[str]:
-    with tarfile.open(archive) as tar:
-        return tar.getnames()
-
-
-def _read(archive: Path, name: str) -> str:
-    with tarfile.open(archive) as tar:
-        member = tar.extractfile(name)
-        assert member is not None
-        return member.read().decode()
-
-
 def test_prints_the_archive_path_last_and_leaves_only_the_archive(tmp_path: Path) -> None:
     proc = _collect(tmp_path, EKSDIAG_INSTANCE_ID="i-0123456789abcdef0")
     assert proc.returncode == 0, proc.stderr
@@ -53,11 +42,11 @@ def test_prints_the_archive_path_last_and_leaves_only_the_archive(tmp_path: Path
     assert archive.parent == tmp_path
     assert archive.name.startswith("eks_i-0123456789abcdef0_") and archive.name.endswith("_eksdiag-0.1.0.tar.gz")
     assert sorted(p.name for p in tmp_path.iterdir()) == [archive.name]
-    names = _names(archive)
+    names = member_names(archive)
     assert names[0] in (".", "./") and all(n.startswith("./") for n in names[1:])
     for directory in ("kernel", "networking", "system", "sysctls", "storage", "var_log", "ipamd", "cni"):
         assert f"./{directory}" in names
-    assert _read(archive, "./system/instance-id.txt") == "i-0123456789abcdef0\n"
+    assert member_text(archive, "./system/instance-id.txt") == "i-0123456789abcdef0\n"
 
 
 def test_unknown_instance_id_gives_the_upstream_name_shape(tmp_path: Path) -> None:
@@ -77,10 +66,10 @@ def test_every_missing_tool_is_tolerated_and_noted(tmp_path: Path) -> None:
     proc = _collect(out, EKSDIAG_PATH=str(bin_dir), PATH=str(bin_dir))
     assert proc.returncode == 0, proc.stderr
     archive = Path(proc.stdout.strip().splitlines()[-1])
-    notes = _read(archive, "./system/eksdiag-collector.txt")
+    notes = member_text(archive, "./system/eksdiag-collector.txt")
     for tool in ("iptables", "iptables-save", "ip", "conntrack", "ss", "sysctl", "dmesg"):
         assert f"missing: {tool} " in notes, tool
-    assert "./networking/resolv.conf" in _names(archive) or not Path("/etc/resolv.conf").exists()
+    assert "./networking/resolv.conf" in member_names(archive) or not Path("/etc/resolv.conf").exists()
 
 
 def test_refuses_to_start_without_enough_free_disk(tmp_path: Path) -> None:
@@ -98,7 +87,7 @@ def test_usage_error_without_outdir() -> None:
 def test_file_size_cap_is_applied(tmp_path: Path) -> None:
     proc = _collect(tmp_path, EKSDIAG_MAX_FILE_MB="0")
     archive = Path(proc.stdout.strip().splitlines()[-1])
-    assert _read(archive, "./sysctls/sysctl_all.txt") == ""
+    assert member_text(archive, "./sysctls/sysctl_all.txt") == ""
 
 
 FAKE_ELC = """#!/bin/bash
@@ -131,22 +120,22 @@ def test_upstream_collector_bundle_is_merged_and_its_archive_removed(tmp_path: P
     proc = _collect(out, EKSDIAG_SKIP_ELC="", EKSDIAG_ELC=str(elc), EKSDIAG_ELC_LOGDIR=str(logdir))
     assert proc.returncode == 0, proc.stderr
     archive = Path(proc.stdout.strip().splitlines()[-1])
-    names = _names(archive)
+    names = member_names(archive)
     assert "./var_log/messages" in names and "./system/script-params.txt" in names
-    notes = _read(archive, "./system/eksdiag-collector.txt")
+    notes = member_text(archive, "./system/eksdiag-collector.txt")
     assert "eks-log-collector: merged eks_i-0123456789abcdef0_2026-01-01_0000-UTC_0.7.9.tar.gz (exit 0)" in notes
     assert list(logdir.iterdir()) == []
     assert set(Path.cwd().iterdir()) == cwd_before
     if shutil.which("iptables"):
-        assert "12K" not in _read(archive, "./networking/iptables-filter.txt"), "exact counters replace K/M"
+        assert "12K" not in member_text(archive, "./networking/iptables-filter.txt"), "exact counters replace K/M"
 
 
 def test_spent_time_budget_skips_commands_but_still_packs_the_bundle(tmp_path: Path) -> None:
     proc = _collect(tmp_path, EKSDIAG_TOTAL_SECONDS="0")
     assert proc.returncode == 0, proc.stderr
     archive = Path(proc.stdout.strip().splitlines()[-1])
-    notes = _read(archive, "./system/eksdiag-collector.txt")
+    notes = member_text(archive, "./system/eksdiag-collector.txt")
     assert "time-budget-seconds: 0" in notes
     if shutil.which("iptables-save"):
         assert "time budget spent: skipped iptables-save -c" in notes
-    assert _read(archive, "./networking/iptables-save-counters.txt") == "" or not shutil.which("iptables-save")
+    assert member_text(archive, "./networking/iptables-save-counters.txt") == "" or not shutil.which("iptables-save")

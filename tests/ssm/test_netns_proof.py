@@ -39,6 +39,7 @@ from tests.ssm.netns_lab import (
     new_tag,
     run,
 )
+from tests.ssm.tar_members import member_names, member_text
 
 pytestmark = pytest.mark.netns
 
@@ -89,18 +90,6 @@ def _findings(index: BundleIndex, rule: str) -> list:
     return [f for f in index.findings if f.rule == rule]
 
 
-def _members(bundle: Path) -> list[str]:
-    with tarfile.open(bundle) as tar:
-        return tar.getnames()
-
-
-def _member_text(bundle: Path, name: str) -> str:
-    with tarfile.open(bundle) as tar:
-        member = tar.extractfile(name)
-        assert member is not None
-        return member.read().decode()
-
-
 # --------------------------------------------------------------------------- the incident itself
 
 
@@ -117,7 +106,7 @@ def test_healthy_node_answers_dns_through_the_service_dnat(healthy: NodeRun) -> 
 
 
 def test_collector_archive_is_laid_out_like_eks_log_collector(broken: NodeRun) -> None:
-    names = _members(broken.bundle)
+    names = member_names(broken.bundle)
     assert broken.bundle.name.startswith(f"eks_{INSTANCE_ID}_") and broken.bundle.name.endswith(".tar.gz")
     assert all(name == "." or name.startswith("./") for name in names), names[:5]
     assert "./" in names or "." in names
@@ -145,17 +134,17 @@ def test_collector_archive_is_laid_out_like_eks_log_collector(broken: NodeRun) -
 
 
 def test_collector_keeps_per_rule_counters_of_the_drop_rules(broken: NodeRun) -> None:
-    saved = _member_text(broken.bundle, "./networking/iptables-save-counters.txt")
+    saved = member_text(broken.bundle, "./networking/iptables-save-counters.txt")
     drop = next(line for line in saved.splitlines() if "-A FORWARD -s 10.0.0.0/16 -d 10.0.0.0/16" in line)
     packets = int(drop.split(":")[0].lstrip("["))
     assert packets >= 4, drop
-    listing = _member_text(broken.bundle, "./networking/iptables-filter.txt")
+    listing = member_text(broken.bundle, "./networking/iptables-filter.txt")
     assert listing.splitlines()[-2:] == ["=======", "Total Number of Rules: 2"]
-    conntrack = _member_text(broken.bundle, "./networking/conntrack.txt").splitlines()
+    conntrack = member_text(broken.bundle, "./networking/conntrack.txt").splitlines()
     assert conntrack[0] == "*** Output of conntrack -S *** "
     assert "*** Output of conntrack -L ***" in conntrack
-    assert f"blackhole {SERVICE_CIDR}" in _member_text(broken.bundle, "./networking/iproute.txt")
-    sysctls = _member_text(broken.bundle, "./sysctls/sysctl_all.txt")
+    assert f"blackhole {SERVICE_CIDR}" in member_text(broken.bundle, "./networking/iproute.txt")
+    sysctls = member_text(broken.bundle, "./sysctls/sysctl_all.txt")
     assert "net.ipv4.ip_forward = 1" in sysctls
 
 

@@ -72,6 +72,15 @@ class DynamoJobStore:
     def _expires(self) -> int:
         return int((self._now().astimezone(UTC) + RETENTION).timestamp())
 
+    def _get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        """The item at (``pk``, ``sk``) as plain values (a consistent read), or None."""
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ConsistentRead=True,
+        ).get("Item")
+        return _plain(item) if item else None
+
     def create_job(self, job: dict[str, Any]) -> None:
         bid, iid = job["bundle_id"], job["instance_id"]
         expires = self._expires()
@@ -127,12 +136,7 @@ class DynamoJobStore:
         )
 
     def get_job(self, bundle_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(
-            TableName=self.table,
-            Key={"pk": {"S": f"BUNDLE#{bundle_id}"}, "sk": {"S": "JOB"}},
-            ConsistentRead=True,
-        ).get("Item")
-        return _plain(item) if item else None
+        return self._get_item(f"BUNDLE#{bundle_id}", "JOB")
 
     def set_latest(self, instance_id: str, bundle_id: str) -> None:
         self.client.put_item(
@@ -149,12 +153,8 @@ class DynamoJobStore:
         )
 
     def get_latest(self, instance_id: str) -> str | None:
-        item = self.client.get_item(
-            TableName=self.table,
-            Key={"pk": {"S": f"INSTANCE#{instance_id}"}, "sk": {"S": "LATEST"}},
-            ConsistentRead=True,
-        ).get("Item")
-        return str(_plain(item)["bundle_id"]) if item else None
+        latest = self._get_item(f"INSTANCE#{instance_id}", "LATEST")
+        return str(latest["bundle_id"]) if latest else None
 
     def list_jobs(self, instance_id: str | None, limit: int) -> list[dict[str, Any]]:
         pk = f"INSTANCE#{instance_id}" if instance_id else "JOBS"
@@ -179,9 +179,4 @@ class DynamoJobStore:
         )
 
     def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(
-            TableName=self.table,
-            Key={"pk": {"S": f"{kind.upper()}#{record_id}"}, "sk": {"S": "RECORD"}},
-            ConsistentRead=True,
-        ).get("Item")
-        return _plain(item) if item else None
+        return self._get_item(f"{kind.upper()}#{record_id}", "RECORD")

@@ -60,29 +60,26 @@ def _rule_text(chain: str, rule: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
-def blocking_rules(idx: BundleIndex) -> Measure:
-    """DROP/REJECT rules placed directly in the built-in filter chains."""
-    path, listing = _filter_listing(idx)
-    if path:
-        chains = listing.get("chains", {})
-        rules = [
-            _rule_text(chain, rule)
-            for chain in BUILTIN_CHAINS
-            for rule in chains.get(chain, {}).get("rules", [])
-            if rule.get("target") in BLOCKING_TARGETS
-        ]
-        return Measure(sorted(rules), (path,))
-    save_path = _first_present(idx.artifacts, SAVE_FILES)
-    if not save_path:
-        return Measure(None, ())
-    chains = idx.artifacts[save_path].get("tables", {}).get("filter", {}).get("chains", {})
-    rules = [
+def _blocking_rule_texts(chains: Mapping[str, Any]) -> list[str]:
+    """The DROP/REJECT rules of the built-in filter ``chains`` (parsed listing or save), as sorted texts."""
+    return sorted(
         _rule_text(chain, rule)
         for chain in BUILTIN_CHAINS
         for rule in chains.get(chain, {}).get("rules", [])
         if rule.get("target") in BLOCKING_TARGETS
-    ]
-    return Measure(sorted(rules), (save_path,))
+    )
+
+
+def blocking_rules(idx: BundleIndex) -> Measure:
+    """DROP/REJECT rules placed directly in the built-in filter chains."""
+    path, listing = _filter_listing(idx)
+    if path:
+        return Measure(_blocking_rule_texts(listing.get("chains", {})), (path,))
+    save_path = _first_present(idx.artifacts, SAVE_FILES)
+    if not save_path:
+        return Measure(None, ())
+    chains = idx.artifacts[save_path].get("tables", {}).get("filter", {}).get("chains", {})
+    return Measure(_blocking_rule_texts(chains), (save_path,))
 
 
 def iptables_rule_count(idx: BundleIndex) -> Measure:

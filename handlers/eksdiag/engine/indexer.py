@@ -29,6 +29,7 @@ from eksdiag.engine.reader import (
     LimitExceeded,
     Limits,
     Member,
+    PrefixedStream,
     WalkReport,
     walk_bundle,
 )
@@ -396,28 +397,16 @@ def _drain(stream: ByteStream, chunk: int = 1024**2) -> None:
         pass
 
 
-class _Probe(io.RawIOBase):
+class _Probe(PrefixedStream):
     """Peeks at the first bytes of a stream to tell text from binary, then reads through."""
 
     def __init__(self, source: ByteStream) -> None:
-        self._source = source
-        self._head = source.read(BINARY_PROBE_BYTES)
+        head = source.read(BINARY_PROBE_BYTES)
+        super().__init__(head, source)
+        self._binary = b"\x00" in head
 
     def is_binary(self) -> bool:
-        return b"\x00" in self._head
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            head, self._head = self._head, b""
-            if size < 0:
-                return head + self._source.read()
-            if len(head) < size:
-                head += self._source.read(size - len(head))
-            return head
-        return self._source.read(size)
+        return self._binary
 
 
 class _BoundedGzip(io.RawIOBase):

@@ -170,7 +170,7 @@ def _open_decompressed(raw: IO[bytes]) -> IO[bytes]:
 
 def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Iterator[Member]:
     head = raw.read(2)
-    buffered = io.BufferedReader(_CountingReader(_Prefixed(head, raw), _count_compressed(report)), 1024**2)
+    buffered = io.BufferedReader(_CountingReader(PrefixedStream(head, raw), _count_compressed(report)), 1024**2)
     if head == GZIP_MAGIC:
         inflated: IO[bytes] = _open_decompressed(buffered)  # type: ignore[arg-type]
     else:
@@ -258,7 +258,7 @@ def _rel(root: Path, path: Path) -> str:
     return posixpath.join(*path.relative_to(root).parts)
 
 
-class _Prefixed(io.RawIOBase):
+class PrefixedStream(io.RawIOBase):
     """A stream with some already-read bytes put back in front."""
 
     def __init__(self, prefix: bytes, rest: ByteStream) -> None:

@@ -16,7 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eksdiag.tools.base import Settings, iso
+from botocore.exceptions import ClientError
+
+from eksdiag.tools.base import Settings, ToolContext, ToolError, iso
 
 #: StartAutomationExecution limits (SSM API model); checked before calling so the error is ours.
 MAX_PARAMETER_VALUE = 512
@@ -75,6 +77,19 @@ def check_parameter_lengths(params: dict[str, list[str]], limit: int = MAX_PARAM
         for value in values:
             if not value or len(value) > limit:
                 raise ValueError(f"Automation parameter {name} must be 1-{limit} characters, got {len(value)}")
+
+
+def automation_execution(ctx: ToolContext, region: str, execution_id: str, not_found: str) -> dict[str, Any]:
+    """The ``AutomationExecution`` ``execution_id`` in ``region``; NotFound with ``not_found`` when SSM
+    no longer has it."""
+    try:
+        response = ctx.aws("ssm", region).get_automation_execution(AutomationExecutionId=execution_id)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "AutomationExecutionNotFoundException":
+            raise ToolError("NotFound", not_found) from None
+        raise
+    execution: dict[str, Any] = response["AutomationExecution"]
+    return execution
 
 
 def is_terminal(execution: dict[str, Any]) -> bool:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from eksdiag.tools.base import ToolContext, ToolError, iso
-from eksdiag.tools.nodelog._automation import POLL_COLLECTING, collection_state, is_terminal
+from eksdiag.tools.nodelog._automation import POLL_COLLECTING, automation_execution, collection_state, is_terminal
 from eksdiag.tools.nodelog._batch import BATCH_RECORD, child_executions
 from eksdiag.tools.nodelog._nodes import require_aws
 
@@ -35,12 +33,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         raise ToolError("NotFound", f"no batch {bid}")
     region = str(record["region"])
     parent_id = str(record["execution_id"])
-    try:
-        parent = ctx.aws("ssm", region).get_automation_execution(AutomationExecutionId=parent_id)["AutomationExecution"]
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "AutomationExecutionNotFoundException":
-            raise ToolError("NotFound", f"the Automation of batch {bid} ({parent_id}) no longer exists") from None
-        raise
+    parent = automation_execution(
+        ctx, region, parent_id, f"the Automation of batch {bid} ({parent_id}) no longer exists"
+    )
     parent_done = is_terminal(parent)
     children = child_executions(ctx, record)
     now = ctx.now()

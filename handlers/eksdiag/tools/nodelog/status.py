@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from eksdiag.tools import validate
 from eksdiag.tools.base import ToolContext, ToolError, iso
 from eksdiag.tools.nodelog._automation import (
     POLL_COLLECTING,
+    automation_execution,
     collection_state,
     finding_counts,
     iso_or_none,
@@ -23,13 +22,7 @@ GROUP = "nodelog"
 
 
 def _get_execution(ctx: ToolContext, region: str, execution_id: str) -> dict[str, Any]:
-    try:
-        response = ctx.aws("ssm", region).get_automation_execution(AutomationExecutionId=execution_id)
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "AutomationExecutionNotFoundException":
-            raise ToolError("NotFound", f"no Automation execution {execution_id} in {region}") from None
-        raise
-    execution: dict[str, Any] = response["AutomationExecution"]
+    execution = automation_execution(ctx, region, execution_id, f"no Automation execution {execution_id} in {region}")
     if execution.get("DocumentName") != ctx.settings.collect_document:
         raise ToolError("Forbidden", f"execution {execution_id} is not a collection started by this deployment")
     return execution

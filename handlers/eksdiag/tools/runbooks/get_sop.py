@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eksdiag.tools.base import ToolContext, ToolError
+from eksdiag.tools.runbooks._summary import runbook_summary
 
 NAME = "get_sop"
 GROUP = "runbooks"
@@ -23,12 +24,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         )
     return {
         "runbook": {
-            "id": str(runbook["id"]),
-            "title": str(runbook.get("title", "")),
-            "severity": runbook.get("severity"),
-            "summary": str(runbook.get("summary", "")),
-            "triggers": [str(t) for t in runbook.get("triggers") or []],
-            "categories": [str(c) for c in runbook.get("categories") or []],
+            **runbook_summary(runbook),
             "fallback": bool(runbook.get("fallback", False)),
             "markdown": str(runbook.get("body", "")),
         }

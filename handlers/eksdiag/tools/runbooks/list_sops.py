@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eksdiag.tools.base import ToolContext
+from eksdiag.tools.runbooks._summary import runbook_summary
 
 NAME = "list_sops"
 GROUP = "runbooks"
@@ -14,17 +15,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     from eksdiag.runbooks.library import list_runbooks
 
     items = list_runbooks(rule=args.get("rule"), category=args.get("category"))
-    runbooks = [
-        {
-            "id": str(rb["id"]),
-            "title": str(rb.get("title", "")),
-            "severity": rb.get("severity"),
-            "summary": str(rb.get("summary", "")),
-            "triggers": [str(t) for t in rb.get("triggers") or []],
-            "categories": [str(c) for c in rb.get("categories") or []],
-        }
-        for rb in items
-    ]
+    runbooks = [runbook_summary(rb) for rb in items]
     return {
         "runbooks": runbooks,
         "count": len(runbooks),
