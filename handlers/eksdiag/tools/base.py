@@ -155,7 +155,7 @@ def client_config(service: str) -> Any:
 def _boto3_client(service: str, region: str | None) -> Any:
     import boto3  # deferred: local mode and the engine never need boto3
 
-    return boto3.client(service, region_name=region, config=client_config(service))
+    return boto3.client(service, region_name=region, config=client_config(service))  # type: ignore[call-overload]
 
 
 @dataclass
