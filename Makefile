@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/python -m eksdiag.tools.gateway_schemas --check
 	shellcheck --shell=sh -x ssm/scripts/*.sh
-	terraform fmt -check -recursive
+	TF_CLI_CONFIG_FILE=tests/terraform/terraformrc terraform fmt -check -recursive
 	$(CHECKOV) -d . --framework terraform --quiet --compact --skip-download
 	$(BIN)/python scripts/tf_docs.py --check
 

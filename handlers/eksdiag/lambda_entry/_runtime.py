@@ -73,6 +73,7 @@ class GroupRuntime:
     ctx: ToolContext
     logger: Any
     metrics: Any
+    tracer: Any
     _idempotency: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -115,15 +116,16 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-def _observability(group: str) -> tuple[Any, Any]:
+def _observability(group: str) -> tuple[Any, Any, Any]:
     import os
 
-    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools import Logger, Metrics, Tracer
 
     service = os.environ.get("POWERTOOLS_SERVICE_NAME") or f"eksdiag-{group}"
     namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
     logger = Logger(service=service, stream=_CurrentStdout())  # type: ignore[arg-type]
-    return logger, Metrics(namespace=namespace, service=service)
+    # Tracer switches itself off outside Lambda and when POWERTOOLS_TRACE_DISABLED is set.
+    return logger, Metrics(namespace=namespace, service=service), Tracer(service=service)
 
 
 class GroupHandler:
@@ -138,8 +140,8 @@ class GroupHandler:
     def runtime(self) -> GroupRuntime:
         with self._lock:
             if self._runtime is None:
-                logger, metrics = _observability(self.group)
-                self._runtime = GroupRuntime(self.group, self._context_factory(), logger, metrics)
+                logger, metrics, tracer = _observability(self.group)
+                self._runtime = GroupRuntime(self.group, self._context_factory(), logger, metrics, tracer)
             return self._runtime
 
     def reset(self) -> None:
@@ -171,7 +173,9 @@ class GroupHandler:
                 mcp_message_id=custom.get("bedrockAgentCoreMcpMessageId"),
             )
             rt.logger.info("tool call", extra={"arguments": redact(event if isinstance(event, dict) else {})})
-            result = self._invoke(rt, spec, event, context)
+            with rt.tracer.provider.in_subsegment(f"## {spec.full_name}") as subsegment:
+                subsegment.put_annotation(key="tool", value=spec.full_name)
+                result = self._invoke(rt, spec, event, context)
         except ToolError as err:
             result = err.to_result()
         except Exception:
