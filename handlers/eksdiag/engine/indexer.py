@@ -14,7 +14,9 @@ import os
 import re
 import tarfile
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +48,7 @@ from eksdiag.engine.scanner import (
 
 INDEX_SCHEMA = "eksdiag.index/1"
 MAX_EVIDENCE = 5
+PIPELINE_DEPTH = 2
 _STREAM_ERRORS = (LimitExceeded, tarfile.ReadError, EOFError, zlib.error, OSError)
 _BUNDLE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -132,23 +135,25 @@ def index_bundle(
     if name is None:
         name = Path(os.fspath(source)).name if isinstance(source, (str, os.PathLike)) else "bundle"
     bundle_id = bundle_id or bundle_id_from_name(name)
-    run = _IndexRun(limits, sink)
-    for member in walk_bundle(source, limits, run.report):
-        try:
-            run.index_member(member)
-        except _STREAM_ERRORS as exc:
-            run.report.complete = False
-            run.report.problems.append(f"{member.path}: archive stream ended: {_reason(exc)}")
-            break
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eksdiag-scan") as searcher:
+        run = _IndexRun(limits, sink, searcher)
+        for member in walk_bundle(source, limits, run.report):
+            try:
+                run.index_member(member)
+            except _STREAM_ERRORS as exc:
+                run.report.complete = False
+                run.report.problems.append(f"{member.path}: archive stream ended: {_reason(exc)}")
+                break
     return run.finish(bundle_id, name, collected_at)
 
 
 class _IndexRun:
     """State of one indexing pass."""
 
-    def __init__(self, limits: Limits, sink: MemberSink | None) -> None:
+    def __init__(self, limits: Limits, sink: MemberSink | None, searcher: Executor) -> None:
         self.limits = limits
         self.sink = sink
+        self.searcher = searcher
         self.report = WalkReport()
         self.occurrences: list[Occurrences] = []
         self.artifacts: dict[str, dict[str, Any]] = {}
@@ -184,12 +189,14 @@ class _IndexRun:
             reader = BlockReader(probe, self.limits.chunk_bytes, self.limits.max_line_bytes)
             rules = rules_for_path(path, CATALOGUE)
             scanner = FileScanner(path, compile_rules(rules) if rules else None, self.occurrences.append)
-            blocks = _scanned(reader, scanner)
             spec = spec_for(path)
-            if spec is not None:
+            if spec is None:
+                _scan_pipelined(reader, scanner, self.searcher)
+            else:
+                blocks = _scanned(reader, scanner)
                 self._parse_artifact(path, spec.kind, spec.parse, blocks)
-            for _ in blocks:  # scan whatever the parser did not read
-                pass
+                for _ in blocks:  # scan whatever the parser did not read
+                    pass
             scanner.finish()
             entry["lines"] = reader.lines
             if reader.long_lines:
@@ -277,6 +284,26 @@ class _IndexRun:
         if "kubelet/kubelet-config.json" in self.paths or "var_log/messages" in self.paths:
             return "al2"
         return "unknown"
+
+
+def _scan_pipelined(reader: BlockReader, scanner: FileScanner, searcher: Executor) -> None:
+    """Search each block on the searcher thread while this thread reads and inflates the next.
+
+    RE2 releases the GIL, so on two cores the search overlaps the tar and gzip work. Results are
+    recorded in block order; at most PIPELINE_DEPTH blocks are in flight, so memory stays bounded.
+    Blocks already read are recorded even when the stream then fails (a truncated archive).
+    """
+    pending: deque[tuple[Future[list[tuple[int, int]]], bytes, int]] = deque()
+    try:
+        for block, base in reader:
+            pending.append((searcher.submit(scanner.find_lines, block), block, base))
+            if len(pending) > PIPELINE_DEPTH:
+                found, done_block, done_base = pending.popleft()
+                scanner.record(done_block, done_base, found.result())
+    finally:
+        while pending:
+            found, done_block, done_base = pending.popleft()
+            scanner.record(done_block, done_base, found.result())
 
 
 def _scanned(reader: BlockReader, scanner: FileScanner) -> Iterator[tuple[bytes, int]]:

@@ -131,34 +131,49 @@ class FileScanner:
 
     def scan_block(self, block: bytes, line_base: int) -> None:
         """``block`` holds whole lines and ends with a newline; ``line_base`` lines precede it."""
+        self.record(block, line_base, self.find_lines(block))
+
+    def find_lines(self, block: bytes) -> list[tuple[int, int]]:
+        """``(start, end)`` of every line of ``block`` that some rule may match.
+
+        Only RE2 work (it releases the GIL), so blocks can be searched on another thread while the
+        next block is read and inflated.
+        """
         ruleset = self._ruleset
         if ruleset is None:
-            return
+            return []
         search = ruleset.combined.search
-        find_nl = block.find
-        rfind_nl = block.rfind
-        count_nl = block.count
+        spans: list[tuple[int, int]] = []
         pos = 0
-        counted_pos = 0
-        counted = line_base
         while True:
             match = search(block, pos)
             if match is None:
-                return
+                return spans
             start = match.start()
-            line_start = rfind_nl(b"\n", 0, start) + 1
-            line_end = find_nl(b"\n", start)
+            line_start = block.rfind(b"\n", 0, start) + 1
+            line_end = block.find(b"\n", start)
             if line_end < 0:
                 line_end = len(block)
+            spans.append((line_start, line_end))
+            pos = line_end + 1
+
+    def record(self, block: bytes, line_base: int, spans: list[tuple[int, int]]) -> None:
+        """Classify the candidate lines and aggregate them with their exact line numbers."""
+        if not spans or self._ruleset is None:
+            return
+        classify = self._ruleset.classify
+        count_nl = block.count
+        counted_pos = 0
+        counted = line_base
+        for line_start, line_end in spans:
             counted += count_nl(b"\n", counted_pos, line_start)
             counted_pos = line_start
             line = block[line_start:line_end]
-            for rule in ruleset.classify(line):
+            for rule in classify(line):
                 occ = self._by_rule.get(rule.id)
                 if occ is None:
                     occ = self._by_rule[rule.id] = Occurrences(rule, self.path)
                 occ.add(counted + 1, line)
-            pos = line_end + 1
 
     def finish(self) -> None:
         for occ in self._by_rule.values():
