@@ -143,7 +143,7 @@ def _cell(text: str) -> str:
 
 
 def _prose(text: str) -> str:
-    """Description text for a table cell: placeholders like <name> must not read as HTML tags."""
+    """Description text for a table cell: angle-bracket names like <name> must not read as HTML tags."""
     return _cell(text).replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -13,12 +13,12 @@ locals {
     packet_capture = "${var.name}-packet-capture"
   }
 
-  # collect.yaml names the Command document it runs by this placeholder; the deployed name
+  # collect.yaml names the Command document it runs by this token; the deployed name
   # depends on var.name, so it is filled in here.
-  run_collector_placeholder = "@RUN_COLLECTOR_DOCUMENT_NAME@"
+  run_collector_token = "@RUN_COLLECTOR_DOCUMENT_NAME@"
   collect_content = replace(
     file("${var.documents_dir}/collect.yaml"),
-    local.run_collector_placeholder,
+    local.run_collector_token,
     local.document_names.run_collector,
   )
 
@@ -51,7 +51,7 @@ resource "aws_ssm_document" "collect" {
   lifecycle {
     precondition {
       condition     = strcontains(local.collect_content, local.document_names.run_collector)
-      error_message = "collect.yaml must run the collector Command document through the ${local.run_collector_placeholder} placeholder."
+      error_message = "collect.yaml must run the collector Command document through the ${local.run_collector_token} token."
     }
   }
 

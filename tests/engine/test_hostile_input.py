@@ -27,8 +27,13 @@ def make_tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]], mo
     return path
 
 
+COLLECTED_EPOCH = 1741285320  # members carry the collection time, as tar writes them
+
+
 def regular(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
-    return tarfile.TarInfo(name), data
+    info = tarfile.TarInfo(name)
+    info.mtime = COLLECTED_EPOCH
+    return info, data
 
 
 def special(name: str, kind: bytes, linkname: str = "") -> tuple[tarfile.TarInfo, None]:

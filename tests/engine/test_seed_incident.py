@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 from pathlib import Path
@@ -173,3 +174,15 @@ def test_al2_bundle_with_journal_header_is_recognised(tmp_path: Path) -> None:
     rules = {f.rule: f for f in idx.findings}
     assert rules["kubelet.registration-failed"].line == 2
     assert rules["kernel.oom.global"].file == "var_log/messages"
+
+
+def test_an_unknown_collection_time_is_reported_not_hidden(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.tar"
+    with tarfile.open(bundle, "w") as tar:
+        data = b"Mar 06 18:01:12 h kubelet[1]: E0306 18:01:12.1 1 k.go:1] PLEG is not healthy\n"
+        info = tarfile.TarInfo("./kubelet/kubelet.log")
+        info.size, info.mtime = len(data), 0
+        tar.addfile(info, io.BytesIO(data))
+    idx = index_bundle(bundle)
+    assert any("collection time unknown" in p for p in idx.bundle["problems"])
+    assert idx.findings[0].first_seen is not None

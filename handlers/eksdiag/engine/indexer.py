@@ -263,6 +263,7 @@ class _IndexRun:
             return from_name
         if self.report.max_mtime > 0:
             return datetime.fromtimestamp(self.report.max_mtime, UTC)
+        self.report.problems.append("collection time unknown (no bundle name or file times): assumed now")
         return datetime.now(UTC)
 
     def _identity(self) -> dict[str, str | None]:
