@@ -241,3 +241,12 @@ def test_catalogue_ids_are_unique_dotted_and_resolvable() -> None:
     for rule_id in ids:
         assert rule_id == rule_id.lower() and "." in rule_id
         assert rule_by_id(rule_id).id == rule_id
+
+
+def test_a_registry_timeout_during_image_pull_is_not_an_api_server_timeout() -> None:
+    line = (
+        f'{J} kubelet[3456]: E0306 18:19:58.3 3456 log.go:32] "PullImage from image service failed" err="rpc '
+        'error: code = Unknown desc = failed to pull and unpack image \\"123456789012.dkr.ecr.us-west-2.amazonaws'
+        '.com/app:v2\\": dial tcp 52.94.1.7:443: i/o timeout" image="app:v2"'
+    )
+    assert classify("kubelet/kubelet.log", line) == ["runtime.image-pull-failed"]

@@ -142,6 +142,8 @@ LINE_RULES: tuple[Rule, ...] = (
         pattern=r"dial tcp [0-9a-fA-F.:\[\]]+:443: (?:i/o timeout|connect: (?:connection refused|no route to host"
         r"|network is unreachable))|net/http: TLS handshake timeout"
         r"|Client\.Timeout exceeded while awaiting headers|http2: client connection lost",
+        # the same network errors while pulling an image are a registry problem, not the API server
+        guards=(r"[Pp]ull(?:Image| image|ing image)|failed to pull|\.dkr\.ecr\.|/v2/",),
     ),
     Rule(
         "kubelet.registration-failed",
