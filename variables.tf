@@ -31,13 +31,20 @@ variable "allowed_regions" {
 }
 
 variable "eks_node_tag_keys" {
-  description = "Tag keys that mark an instance as an EKS node. SSM commands run only on instances carrying one of them. Managed node groups and Karpenter set eks:cluster-name; add kubernetes.io/cluster/<name> for self-managed nodes."
+  description = "Tag keys that mark an instance as an EKS node: the capture and automation roles may send commands only to instances carrying one of them (any value). Managed node groups set eks:cluster-name; self-managed and Karpenter nodes carry kubernetes.io/cluster/<cluster>, which IAM can only match as a whole key, so list one such key per cluster (a key cannot be a prefix or pattern)."
   type        = list(string)
   default     = ["eks:cluster-name"]
 
   validation {
     condition     = length(var.eks_node_tag_keys) > 0 && alltrue([for k in var.eks_node_tag_keys : length(k) > 0 && length(k) <= 128])
     error_message = "eks_node_tag_keys must hold at least one tag key of 1 to 128 characters."
+  }
+
+  validation {
+    # EC2 tag keys: letters, digits, spaces and _ . : / = + - @. A "*" or "?" would be taken
+    # literally in the ssm:resourceTag/<key> condition key and match no instance at all.
+    condition     = alltrue([for k in var.eks_node_tag_keys : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]+$", k))])
+    error_message = "eks_node_tag_keys must be literal EC2 tag keys (letters, digits, spaces, _ . : / = + - @, no * or ?); list kubernetes.io/cluster/<cluster> once per cluster, since IAM cannot match a tag key by prefix."
   }
 }
 

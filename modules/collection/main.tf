@@ -78,7 +78,7 @@ data "aws_iam_policy_document" "automation_trust" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:ssm:*:${local.account_id}:automation-execution/*"]
+      values   = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:automation-execution/*"]
     }
   }
 }
@@ -131,7 +131,9 @@ data "aws_iam_policy_document" "automation" {
     }
   }
 
-  # These APIs have no resource-level permissions: Resource "*" is the only form IAM accepts.
+  # ssm:DescribeAutomationStepExecutions, ssm:DescribeInstanceInformation,
+  # ssm:GetCommandInvocation, ssm:ListCommandInvocations and ssm:ListCommands have no
+  # resource-level permissions: Resource "*" is the only form IAM accepts.
   statement {
     sid    = "FollowCommandsAndCheckNodesOnline"
     effect = "Allow"

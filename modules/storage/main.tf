@@ -164,6 +164,32 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # "x-amz-server-side-encryption: aws:kms" without a key id makes S3 use the AWS managed key
+  # aws/s3, not the bucket default: refused too, so every SSE-KMS put names this key.
+  statement {
+    sid       = "DenyKmsPutsWithoutTheKeyId"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["aws:kms"]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = ["true"]
+    }
+  }
+
   statement {
     sid       = "DenyPutsWithAnotherKmsKey"
     effect    = "Deny"

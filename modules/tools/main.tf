@@ -105,11 +105,12 @@ locals {
         conditions = []
       },
       {
-        # No resource-level permissions exist for these List/Describe APIs.
-        sid = "DescribeNodesClustersAndExecutions"
+        # No resource-level permissions exist for these Describe APIs: ec2:DescribeInstances,
+        # ssm:DescribeAutomationExecutions, ssm:DescribeAutomationStepExecutions,
+        # ssm:DescribeInstanceInformation.
+        sid = "DescribeNodesAndExecutions"
         actions = [
           "ec2:DescribeInstances",
-          "eks:ListClusters",
           "ssm:DescribeAutomationExecutions",
           "ssm:DescribeAutomationStepExecutions",
           "ssm:DescribeInstanceInformation",
@@ -198,7 +199,8 @@ locals {
           conditions = local.via_s3_and_dynamodb
         },
         {
-          # No resource-level permissions exist for these APIs.
+          # ec2:DescribeInstances, ssm:DescribeInstanceInformation and ssm:GetCommandInvocation
+          # have no resource-level permissions.
           sid        = "DescribeNodesAndFollowCommands"
           actions    = ["ec2:DescribeInstances", "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"]
           resources  = ["*"]

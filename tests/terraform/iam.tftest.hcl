@@ -30,7 +30,6 @@ variables {
   # APIs without resource-level permissions: the only actions allowed on Resource "*".
   star_resource_actions = [
     "ec2:DescribeInstances",
-    "eks:ListClusters",
     "ssm:DescribeAutomationExecutions",
     "ssm:DescribeAutomationStepExecutions",
     "ssm:DescribeInstanceInformation",
@@ -140,6 +139,37 @@ run "tool_roles" {
       ]
     ]))
     error_message = "findings and runbooks may read bundles/ and captures/ only."
+  }
+
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.this["nodelog"].statement : tolist(s.actions)])) == toset([
+      "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+      "ec2:DescribeInstances", "ssm:DescribeInstanceInformation",
+      "ssm:StartAutomationExecution", "ssm:GetAutomationExecution", "ssm:DescribeAutomationExecutions", "ssm:DescribeAutomationStepExecutions",
+      "iam:PassRole", "eks:DescribeCluster", "eks:ListNodegroups", "eks:DescribeNodegroup",
+      "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+      "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey",
+    ])
+    error_message = "nodelog holds exactly what the nodelog tools call (no eks:ListClusters or other extras)."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.this["nodelog"].statement : (
+        toset(s.resources) == toset([var.automation_role_arn])
+        && anytrue([for c in s.condition : c.test == "StringEquals" && c.variable == "iam:PassedToService" && toset(c.values) == toset(["ssm.amazonaws.com"])])
+      ) if contains(tolist(s.actions), "iam:PassRole")
+    ])
+    error_message = "nodelog may pass only the automation role, and only to SSM."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.this["capture"].statement : [for r in s.resources : r == "${var.bucket_arn}/captures/*"] if contains(tolist(s.actions), "s3:PutObject")
+      ])) && anytrue([
+      for s in data.aws_iam_policy_document.this["capture"].statement : contains(tolist(s.actions), "kms:GenerateDataKey") && toset(s.resources) == toset([var.kms_key_arn])
+    ])
+    error_message = "capture signs upload URLs for captures/ only, with SSE-KMS under the module's key."
   }
 
   assert {
@@ -270,6 +300,43 @@ run "automation_role" {
       ])
     ])
     error_message = "The automation role trusts SSM only on behalf of this account (aws:SourceAccount)."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.automation_trust.statement : anytrue([
+        for c in s.condition : c.test == "ArnLike" && c.variable == "aws:SourceArn" && toset(c.values) == toset(["arn:aws:ssm:us-east-1:111122223333:automation-execution/*"])
+      ])
+    ])
+    error_message = "The automation role trusts only this account's Automation executions in this region (aws:SourceArn)."
+  }
+
+  # Every call the collect document makes under this role (tests/terraform/test_emulator_twin.py
+  # derives the same list from ssm/documents/collect.yaml and checks the deployed role).
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.automation.statement : tolist(s.actions)])) == toset([
+      "s3:PutObject", "kms:GenerateDataKey", "ssm:SendCommand",
+      "ssm:DescribeInstanceInformation", "ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation",
+      "ssm:DescribeAutomationStepExecutions",
+    ])
+    error_message = "The automation role holds exactly what collect.yaml calls."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.automation.statement : toset(s.actions) == toset(["kms:GenerateDataKey"]) && toset(s.resources) == toset([var.kms_key_arn])
+    ])
+    error_message = "The automation role may generate data keys under the bucket key only (for the presigned SSE-KMS PUT)."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.automation.statement : (
+        toset(s.resources) == toset(["arn:aws:ssm:us-east-1:111122223333:document/eksdiag-run-collector"])
+        || (toset(s.resources) == toset(["arn:aws:ec2:us-east-1:111122223333:instance/*"]) && length(s.condition) == 1)
+      ) if contains(tolist(s.actions), "ssm:SendCommand")
+    ])
+    error_message = "The automation role may send only the run-collector document, and only to instances under a tag condition."
   }
 
   assert {

@@ -43,6 +43,17 @@ run "bucket" {
   }
 
   assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.this.statement : s.effect == "Deny" && toset(s.actions) == toset(["s3:PutObject"]) && anytrue([
+        for c in s.condition : c.test == "StringEquals" && c.variable == "s3:x-amz-server-side-encryption" && toset(c.values) == toset(["aws:kms"])
+        ]) && anytrue([
+        for c in s.condition : c.test == "Null" && c.variable == "s3:x-amz-server-side-encryption-aws-kms-key-id" && toset(c.values) == toset(["true"])
+      ])
+    ])
+    error_message = "The bucket policy must deny SSE-KMS puts that name no key (S3 would use aws/s3, not the module's key)."
+  }
+
+  assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.this.statement : s.effect == "Deny"])
     error_message = "The bucket policy grants nothing; access comes from the function roles."
   }

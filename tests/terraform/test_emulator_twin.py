@@ -17,8 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 
-from .tf_support import REGION, ROOT, copy_root_module, ssm_documents_dir, tool_schema_dir
+from .tf_support import REGION, ROOT, copy_root_module, document_api_calls, ssm_documents_dir, tool_schema_dir
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -208,6 +209,42 @@ def test_roles_hold_no_wildcard_actions_and_only_nodelog_starts_collection(twin:
         holders[label] = actions
     assert [g for g, a in holders.items() if "ssm:StartAutomationExecution" in a] == ["nodelog"]
     assert sorted(g for g, a in holders.items() if "ssm:SendCommand" in a) == ["automation", "capture"]
+
+
+def _allow_statements(iam: Any, role: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for policy_name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(document)
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow":
+                as_list = {k: [v] if isinstance(v, str) else v for k, v in statement.items() if k in ("Action", "Resource")}
+                statements.append({**statement, **as_list})
+    return statements
+
+
+def test_automation_role_allows_every_call_the_collect_document_makes(twin: Twin) -> None:
+    """The calls are read from collect.yaml itself (aws:executeScript code included), so a step
+    added to the document without its permission fails here."""
+    document = yaml.safe_load((ssm_documents_dir() / "collect.yaml").read_text())
+    needed = document_api_calls(document)
+    assert {"s3:PutObject", "kms:GenerateDataKey", "ssm:SendCommand", "ssm:GetCommandInvocation"} <= needed
+    statements = _allow_statements(twin.client("iam"), f"{NAME}-automation")
+    granted = {a for s in statements for a in s["Action"]}
+    assert sorted(needed - granted) == [], "collect.yaml calls APIs its role may not"
+    assert sorted(granted - needed) == [], "the automation role holds actions collect.yaml never calls"
+
+    def resources(action: str) -> set[str]:
+        return {r for s in statements if action in s["Action"] for r in s["Resource"]}
+
+    account = twin.client("sts").get_caller_identity()["Account"]
+    assert resources("s3:PutObject") == {f"arn:aws:s3:::{twin.outputs['bucket_name']}/uploads/*"}
+    assert resources("kms:GenerateDataKey") == {twin.outputs["kms_key_arn"]}
+    run_collector = twin.outputs["document_names"]["run_collector"]
+    assert {r for r in resources("ssm:SendCommand") if ":document/" in r} == {
+        f"arn:aws:ssm:{REGION}:{account}:document/{run_collector}"
+    }
 
 
 def test_automation_role_trusts_ssm_for_this_account_only(twin: Twin) -> None:

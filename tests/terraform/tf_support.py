@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -43,3 +44,72 @@ def copy_root_module(source: Path, destination: Path) -> Path:
         )
         (destination / tf.name).write_text(text)
     return destination
+
+
+# What each SSM step action calls under the document's role (aws:executeScript code is read below).
+# aws:runCommand: SendCommand, then polls the command (AWS documents ListCommands and
+# ListCommandInvocations for it). aws:runShellScript runs on the node with the node's own identity.
+STEP_ACTION_CALLS: dict[str, frozenset[str]] = {
+    "aws:runCommand": frozenset({"ssm:SendCommand", "ssm:ListCommands", "ssm:ListCommandInvocations"}),
+    "aws:executeScript": frozenset(),
+    "aws:runShellScript": frozenset(),
+}
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def script_api_calls(script: str) -> set[str]:
+    """IAM actions an aws:executeScript body needs: each ``<client>.<method>(...)`` on a
+    ``boto3.client("<service>")``, and for a presigned URL the action it authorizes (plus
+    kms:GenerateDataKey when it is signed for SSE-KMS)."""
+    import ast
+
+    tree = ast.parse(script)
+    clients: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr == "client"
+            and node.value.args
+            and isinstance(node.value.args[0], ast.Constant)
+        ):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    clients[target.id] = str(node.value.args[0].value)
+    actions: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        if not (isinstance(owner, ast.Name) and owner.id in clients):
+            continue
+        service, method = clients[owner.id], node.func.attr
+        if method == "generate_presigned_url":
+            operation = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+            if not isinstance(operation, str):
+                raise AssertionError(f"cannot tell which {service} operation a presigned URL is for")
+            actions.add(f"{service}:{_camel(operation)}")
+            if "aws:kms" in ast.unparse(node):
+                actions.add("kms:GenerateDataKey")
+        elif method in {"get_paginator", "get_waiter", "can_paginate"}:
+            raise AssertionError(f"{service}.{method}: name the operation explicitly in this check")
+        else:
+            actions.add(f"{service}:{_camel(method)}")
+    return actions
+
+
+def document_api_calls(document: dict[str, Any]) -> set[str]:
+    """Every IAM action the steps of an SSM document call under its role."""
+    actions: set[str] = set()
+    for step in document.get("mainSteps", []):
+        action = step["action"]
+        if action not in STEP_ACTION_CALLS:
+            raise AssertionError(f"step {step.get('name')}: add what {action} calls to STEP_ACTION_CALLS")
+        actions |= STEP_ACTION_CALLS[action]
+        if action == "aws:executeScript":
+            actions |= script_api_calls(step["inputs"]["Script"])
+    return actions

@@ -50,6 +50,24 @@ run "rejects_no_eks_node_tag_key" {
   expect_failures = [var.eks_node_tag_keys]
 }
 
+run "rejects_eks_node_tag_key_pattern" {
+  command = plan
+
+  variables {
+    eks_node_tag_keys = ["eks:cluster-name", "kubernetes.io/cluster/*"]
+  }
+
+  expect_failures = [var.eks_node_tag_keys]
+}
+
+run "accepts_both_eks_node_tag_kinds" {
+  command = plan
+
+  variables {
+    eks_node_tag_keys = ["eks:cluster-name", "kubernetes.io/cluster/prod-1"]
+  }
+}
+
 run "rejects_kms_key_arn_not_an_arn" {
   command = plan
 
