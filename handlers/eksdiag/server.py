@@ -62,7 +62,8 @@ class JwtSettings:
 
     With ``issuer`` and ``jwks_url`` tokens must be RS256/ES256 JWTs signed by a key of that JWKS
     (``http(s)://...`` or a local file) with that ``iss``; ``audience`` and ``client_ids`` add the
-    ``aud`` / ``client_id`` checks (Cognito access tokens carry ``client_id``, not ``aud``).
+    ``aud`` / ``client_id`` checks (Cognito access tokens carry ``client_id``, not ``aud``); one of
+    them is required, else every token is refused (an issuer signs tokens for all of its clients).
     Without them a development key is generated and :meth:`dev_token` issues tokens for it.
     """
 
@@ -116,6 +117,8 @@ class JwtVerifier:
         """The token's claims when it is valid, else None."""
         import jwt
 
+        if not self.settings.development and self.settings.audience is None and not self.settings.client_ids:
+            return None  # fail closed: an issuer signs tokens for many clients; we must know which are ours
         try:
             key = self._key_for(token)
             algorithms = ["HS256"] if self.settings.development else ["RS256", "RS384", "RS512", "ES256", "ES384"]
@@ -150,6 +153,19 @@ class JwtVerifier:
             subject=claims.get("sub"),
             claims={"iss": claims.get("iss")},
         )
+
+
+def write_token_file(path: str | Path, token: str) -> None:
+    """Write the bearer token readable by its owner only (0600), never through a symlink."""
+    import os
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+        os.write(fd, (token + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- server
@@ -262,7 +278,7 @@ def run_server(
             print(f"eksdiag serve: development bearer token (valid {DEV_TOKEN_SECONDS // 3600} h):", file=sys.stderr)
             print(token, file=sys.stderr, flush=True)
             if token_file:
-                Path(token_file).write_text(token + "\n", encoding="utf-8")
+                write_token_file(token_file, token)
     elif host not in ("127.0.0.1", "::1", "localhost"):
         raise SystemExit("eksdiag serve: --no-auth is only allowed on a loopback address")
     resource = f"http://{host}:{port}/mcp"
@@ -291,6 +307,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = parser().parse_args(argv)
     if bool(opts.jwt_issuer) != bool(opts.jwks_url):
         raise SystemExit("eksdiag serve: --jwt-issuer and --jwks-url go together")
+    if opts.jwt_issuer and not (opts.jwt_audience or opts.jwt_client_id):
+        raise SystemExit(
+            "eksdiag serve: --jwt-issuer needs --jwt-audience or --jwt-client-id (an issuer such as a Cognito "
+            "user pool signs tokens for every one of its clients)"
+        )
     auth = JwtSettings(
         issuer=opts.jwt_issuer,
         jwks_url=opts.jwks_url,

@@ -219,7 +219,9 @@ def _allow_statements(iam: Any, role: str) -> list[dict[str, Any]]:
             document = json.loads(document)
         for statement in document["Statement"]:
             if statement["Effect"] == "Allow":
-                as_list = {k: [v] if isinstance(v, str) else v for k, v in statement.items() if k in ("Action", "Resource")}
+                as_list = {
+                    k: [v] if isinstance(v, str) else v for k, v in statement.items() if k in ("Action", "Resource")
+                }
                 statements.append({**statement, **as_list})
     return statements
 

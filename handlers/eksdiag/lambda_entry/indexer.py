@@ -14,6 +14,8 @@ import threading
 from typing import Any
 from urllib.parse import unquote_plus
 
+from botocore.exceptions import ClientError
+
 from eksdiag.tools.base import ToolContext
 
 UPLOAD_KEY = re.compile(r"^uploads/(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)/(b-[0-9]{14}-[0-9a-f]{8})\.tar\.gz$")
@@ -61,6 +63,7 @@ class IndexerHandler:
     def _one(self, ctx: ToolContext, logger: Any, record: Any) -> dict[str, Any]:
         from eksdiag.adapters.ingest import IndexingFailed, ingest
 
+        logger.remove_keys(["bundle_id", "instance_id"])  # the last record's ids must not tag this one
         s3 = record.get("s3") if isinstance(record, dict) else None
         if not isinstance(s3, dict) or not str(record.get("eventName", "")).startswith("ObjectCreated"):
             return {"status": "skipped", "reason": "not an S3 ObjectCreated record"}
@@ -80,7 +83,14 @@ class IndexerHandler:
         instance_id, bundle_id = match.groups()
         logger.append_keys(bundle_id=bundle_id, instance_id=instance_id)
         store = ctx.store
-        body = store.open_upload(key)  # type: ignore[attr-defined]
+        try:
+            body = store.open_upload(key)  # type: ignore[attr-defined]
+        except ClientError as err:
+            if str(err.response.get("Error", {}).get("Code")) not in ("NoSuchKey", "404", "NotFound"):
+                raise
+            # a late re-delivery after the upload was removed: nothing to index, and retrying cannot help
+            logger.warning("upload no longer exists", extra={"key": key})
+            return {"status": "skipped", "key": key, "bundleId": bundle_id, "reason": "the upload no longer exists"}
         try:
             job = ingest(ctx, body, bundle_id=bundle_id, instance_id=instance_id, name=f"{bundle_id}.tar.gz")
         except IndexingFailed as exc:

@@ -7,21 +7,53 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from eksdiag.tools.base import MAX_RESULT_BYTES, ToolContext, ToolError
 from eksdiag.tools.registry import ToolRun, ToolSpec
 
 
+def _is_strict_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema's ``integer`` without its leniencies: ``True`` and ``5.0`` are not integers here.
+
+    jsonschema accepts integral floats as integers; a tool would then slice, seek or size a deque with
+    a float and crash instead of answering InvalidArgument.
+    """
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def _anchored(pattern: str) -> re.Pattern[str]:
+    # Python's "$" also matches before a final "\n" (ECMA-262's, which JSON Schema means, does not)
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """``pattern`` with ECMA-262's end anchor: ``"b-...\n"`` is not a bundle id."""
+    if validator.is_type(instance, "string") and not _anchored(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_StrictValidator = validators.extend(
+    Draft202012Validator,
+    validators={"pattern": _pattern},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+)
+
+
 @cache
 def _validator(schema_json: str) -> Draft202012Validator:
     schema = json.loads(schema_json)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return _StrictValidator(schema)  # type: ignore[no-any-return]
 
 
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:

@@ -19,6 +19,17 @@ GROUP = "capture"
 MAX_SUMMARY_BYTES = 8 << 20
 RUNNING = frozenset({"Pending", "InProgress", "Delayed", "Cancelling"})
 MAX_DETAIL = 500
+#: SSM registers an invocation within seconds of SendCommand; after this long (plus the capture's
+#: duration) with none, the capture never reached the node and polling must end.
+UNREGISTERED_GRACE_SECONDS = 600
+
+
+def _age_seconds(record: dict[str, Any], now: datetime) -> int | None:
+    try:
+        started = datetime.fromisoformat(str(record["created_at"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
+    return int((now - started).total_seconds())
 
 
 def _remaining(record: dict[str, Any], now: datetime) -> int:
@@ -57,7 +68,21 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") != "InvocationDoesNotExist":
             raise
-        invocation = {"Status": "Pending"}  # SSM has not registered the invocation yet
+        age = _age_seconds(record, ctx.now())
+        limit = int(record.get("duration_seconds", 30)) + UNREGISTERED_GRACE_SECONDS
+        if age is None or age <= limit:
+            invocation = {"Status": "Pending"}  # SSM has not registered the invocation yet
+        else:
+            return {
+                **base,
+                "commandStatus": "InvocationDoesNotExist",
+                "done": True,
+                "failureReason": (
+                    f"SSM has no invocation of command {command_id} on {instance_id} {age} s after the capture "
+                    "was requested: it never reached the node (or SSM no longer keeps it)"
+                ),
+                "nextStep": "Start a new capture with capture___tcpdump_capture if it is still needed.",
+            }
     status = str(invocation.get("Status", "Pending"))
     if status in RUNNING:
         wait = _remaining(record, ctx.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -185,22 +186,59 @@ def query_key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def encode_cursor(key: str, position: dict[str, Any]) -> str:
+def cursor_secret(ctx: ToolContext, bundle: LoadedBundle) -> bytes:
+    """The key that signs cursors of ``bundle``: a digest of its whole stored index.
+
+    No tool ever returns the whole index, so a caller cannot recompute it and forge or edit a cursor;
+    re-indexing the bundle changes it, which retires cursors into content that may have moved.
+    """
+    memo = ctx.cache.setdefault("cursor-secrets", {})
+    secret = memo.get(bundle.bundle_id)
+    if secret is None:
+        body = json.dumps(bundle.index, sort_keys=True, separators=(",", ":"), default=str).encode()
+        secret = memo[bundle.bundle_id] = hashlib.sha256(b"eksdiag-cursor\x00" + body).digest()
+        while len(memo) > INDEX_CACHE_SIZE:
+            memo.pop(next(iter(memo)))
+    return bytes(secret)
+
+
+def _mac(secret: bytes, payload: bytes) -> str:
+    digest = hmac.new(secret, payload, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def encode_cursor(key: str, position: dict[str, Any], secret: bytes) -> str:
+    """An opaque, signed cursor: ``<base64 JSON>.<MAC>``; any edit makes :func:`decode_cursor` refuse it."""
     raw = json.dumps({"k": key, **position}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + _mac(secret, raw)
 
 
-def decode_cursor(cursor: str | None, key: str) -> dict[str, Any] | None:
-    """The position stored in ``cursor``; InvalidArgument if it belongs to another query."""
+def decode_cursor(cursor: str | None, key: str, secret: bytes) -> dict[str, Any] | None:
+    """The position stored in ``cursor``; InvalidArgument if it was edited or belongs to another query."""
     if not cursor:
         return None
+    body, _, mac = cursor.partition(".")
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (ValueError, binascii.Error):
+        raise ToolError("InvalidArgument", "cursor is not one this tool returned") from None
+    if not mac or not hmac.compare_digest(mac, _mac(secret, raw)):
+        raise ToolError("InvalidArgument", "cursor is not one this tool returned for this bundle; start without cursor")
+    try:
+        data = json.loads(raw)
+    except ValueError:
         raise ToolError("InvalidArgument", "cursor is not one this tool returned") from None
     if not isinstance(data, dict) or data.get("k") != key:
         raise ToolError("InvalidArgument", "cursor belongs to a different query or bundle; start without cursor")
     return data
+
+
+def cursor_int(position: dict[str, Any], name: str, low: int, high: int | None = None) -> int:
+    """An integer field of a decoded cursor, within bounds (defence in depth behind the MAC)."""
+    value = position.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise ToolError("InvalidArgument", "cursor is not one this tool returned; start without cursor")
+    return value
 
 
 # ---------------------------------------------------------------- findings

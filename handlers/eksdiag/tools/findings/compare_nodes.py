@@ -15,6 +15,7 @@ from eksdiag.tools.findings._common import (
     severity_counts,
     worst,
 )
+from eksdiag.tools.validate import bundle_id as check_bundle_id
 
 NAME = "compare_nodes"
 GROUP = "findings"
@@ -58,7 +59,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     if bool(bundle_ids) == bool(instance_ids):
         raise ToolError("InvalidArgument", "give exactly one of bundleIds or instanceIds (2 to 10 of them)")
     if bundle_ids:
-        bundles = [load_bundle(bid, ctx) for bid in bundle_ids]
+        bundles = [load_bundle(check_bundle_id(bid), ctx) for bid in bundle_ids]
     else:
         bundles = [resolve_bundle({"instanceId": iid}, ctx) for iid in instance_ids or []]
     seen: set[str] = set()

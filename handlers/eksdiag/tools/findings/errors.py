@@ -8,6 +8,8 @@ from eksdiag.tools.base import ToolContext
 from eksdiag.tools.findings._common import (
     SEVERITY_RANK,
     brief,
+    cursor_int,
+    cursor_secret,
     decode_cursor,
     encode_cursor,
     query_key,
@@ -55,8 +57,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         window.to_dict() if window else None,
         args["pageSize"],
     )
-    position = decode_cursor(args.get("cursor"), key)
-    offset = int(position["o"]) if position else 0
+    secret = cursor_secret(ctx, bundle)
+    position = decode_cursor(args.get("cursor"), key, secret)
+    offset = cursor_int(position, "o", 0, len(kept)) if position else 0
     page = kept[offset : offset + args["pageSize"]]
     links = runbooks_for([f["rule"] for f in page])
     findings = [{**brief(f, args["evidenceLines"]), "runbooks": links.get(f["rule"], [])} for f in page]
@@ -78,6 +81,6 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
             "skipped": len(bundle.index.get("skipped") or []),
             "problems": list(meta.get("problems") or [])[:10],
         },
-        "nextCursor": encode_cursor(key, {"o": end}) if end < len(kept) else None,
+        "nextCursor": encode_cursor(key, {"o": end}, secret) if end < len(kept) else None,
     }
     return result

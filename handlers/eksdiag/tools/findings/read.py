@@ -8,6 +8,7 @@ end moves back to a character boundary; the answer says which bytes it returns a
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 from eksdiag.adapters import safe_member_path
@@ -20,6 +21,41 @@ NAME = "read"
 GROUP = "findings"
 #: Content returned by one call; far below the gateway's 6 MB, and a sane amount for a model.
 MAX_CONTENT_BYTES = 1 << 20
+#: The content as a JSON string (``json.dumps``, ASCII-escaped) stays under this many bytes: control
+#: bytes become ``\u00XX`` (6x) and non-ASCII characters ``\uXXXX``, so 1 MiB of raw bytes can grow to
+#: 6 MiB, over the gateway's 6 MB result cap.
+MAX_CONTENT_JSON_BYTES = 3 << 20
+
+
+def json_cost(text: str) -> int:
+    """Bytes ``text`` takes inside a JSON string (``json.dumps`` with its default ``ensure_ascii``)."""
+    return len(json.dumps(text)) - 2
+
+
+def fit_json(chunk: bytes, budget: int) -> int:
+    """How many leading bytes of ``chunk`` (ending on a character boundary) decode, with invalid bytes
+    as U+FFFD, to text whose JSON form takes at most ``budget`` bytes."""
+    text = chunk.decode("utf-8", errors="surrogateescape")
+    if len(json.dumps(text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace"))) - 2 <= budget:
+        return len(chunk)
+    cost = used = 0
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte: shown as \ufffd
+            width, escaped = 1, 6
+        elif code < 0x80:
+            width, escaped = 1, len(json.dumps(char)) - 2
+        elif code < 0x800:
+            width, escaped = 2, 6
+        elif code < 0x10000:
+            width, escaped = 3, 6
+        else:
+            width, escaped = 4, 12  # a surrogate pair
+        if cost + escaped > budget:
+            break
+        cost += escaped
+        used += width
+    return used
 
 
 def utf8_window(data: bytes, limit: int) -> tuple[int, int]:
@@ -57,7 +93,18 @@ def utf8_window(data: bytes, limit: int) -> tuple[int, int]:
 
 
 def _check_path(bundle: LoadedBundle, path: str) -> dict[str, Any]:
-    path = safe_member_path(path)
+    """The index entry of exactly ``path``: a listed file, named the way the index names it.
+
+    Non-canonical spellings (``a/../b``, ``./a``, ``a//b``, a trailing ``/``) are refused rather than
+    normalised: the caller must name the file exactly as validate/errors/search listed it.
+    """
+    clean = safe_member_path(path)
+    if clean != path:
+        raise ToolError(
+            "InvalidArgument",
+            f"path must be a bundle-relative file path exactly as listed (no '.', '..' or empty parts), "
+            f"got {path[:80]!r}" + (f"; did you mean {clean[:80]!r}?" if clean in bundle.files else ""),
+        )
     entry = bundle.files.get(path)
     if entry is None:
         close = difflib.get_close_matches(path, list(bundle.files), n=5, cutoff=0.5)
@@ -71,7 +118,7 @@ def _check_path(bundle: LoadedBundle, path: str) -> dict[str, Any]:
 
 def _read_lines(ctx: ToolContext, bundle: LoadedBundle, path: str, start: int, count: int) -> dict[str, Any]:
     lines: list[str] = []
-    used = 0
+    used = escaped = 0
     first_byte: int | None = None
     end_byte = 0
     last = start - 1
@@ -79,13 +126,18 @@ def _read_lines(ctx: ToolContext, bundle: LoadedBundle, path: str, start: int, c
     for line in iter_lines(ctx, bundle.bundle_id, path):
         if line.number < start:
             continue
-        if len(lines) >= count or (lines and used + len(line.raw) + 1 > MAX_CONTENT_BYTES):
+        text = line.text
+        cost = json_cost(text) + 2  # and its "\n"
+        if len(lines) >= count or (
+            lines and (used + len(line.raw) + 1 > MAX_CONTENT_BYTES or escaped + cost > MAX_CONTENT_JSON_BYTES)
+        ):
             more = True
             break
         if first_byte is None:
             first_byte = line.start
-        lines.append(line.text)
+        lines.append(text)
         used += len(line.raw) + 1
+        escaped += cost
         end_byte = line.start + line.length + (1 if line.newline else 0)
         last = line.number
     if first_byte is None:
@@ -109,11 +161,13 @@ def _read_bytes(ctx: ToolContext, bundle: LoadedBundle, path: str, start: int, l
     size = ctx.store.file_size(bundle.bundle_id, path)
     if size is None:
         raise ToolError("NotFound", f"{path} is listed in the index but its content is missing")
-    if start >= size and size > 0:
+    if start >= size and (size > 0 or start > 0):
         raise ToolError("InvalidArgument", f"startByte {start} is past the end of {path} ({size} bytes)")
     # up to 3 continuation bytes may be skipped and one whole 4-byte character may be needed
     data = ctx.store.read_range(bundle.bundle_id, path, start, min(size, start + limit + 7))
     skip, keep = utf8_window(data, limit)
+    keep = skip + max(fit_json(data[skip:keep], MAX_CONTENT_JSON_BYTES), min(keep - skip, 4))
+    keep = skip + utf8_window(data[skip:keep], keep - skip)[1]
     chunk = data[skip:keep]
     end = start + keep
     try:
