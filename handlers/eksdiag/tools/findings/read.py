@@ -21,9 +21,9 @@ NAME = "read"
 GROUP = "findings"
 #: Content returned by one call; far below the gateway's 6 MB, and a sane amount for a model.
 MAX_CONTENT_BYTES = 1 << 20
-#: The content as a JSON string (``json.dumps``, ASCII-escaped) stays under this many bytes: control
-#: bytes become ``\u00XX`` (6x) and non-ASCII characters ``\uXXXX``, so 1 MiB of raw bytes can grow to
-#: 6 MiB, over the gateway's 6 MB result cap.
+#: The content as a JSON string (``json.dumps``, ASCII-escaped) stays under this many bytes: a control
+#: byte becomes a six-character escape such as ``\u001b`` and non-ASCII characters are escaped too, so
+#: 1 MiB of raw bytes can grow to 6 MiB, over the gateway's 6 MB result cap.
 MAX_CONTENT_JSON_BYTES = 3 << 20
 
 
