@@ -94,7 +94,7 @@ def _program(scripts: list[str], entry: str) -> str:
         "set -eu",
         "umask 077",
         AGENT_CHECK.rstrip("\n"),
-        "EKSDIAG_SCRIPTS=$(mktemp -d /var/tmp/eksdiag-scripts.XXXXXX)",
+        "EKSDIAG_SCRIPTS=$(mktemp -d -p /var/tmp)",
         "trap 'rm -rf \"$EKSDIAG_SCRIPTS\"' EXIT",
     ]
     for name in scripts:

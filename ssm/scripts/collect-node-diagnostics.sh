@@ -72,8 +72,8 @@ free_mb=$(df -Pk "$OUTDIR" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')
 free_mb=$(number "$free_mb" 0)
 [ "$free_mb" -ge "$MIN_FREE_MB" ] || die "only ${free_mb} MB free in $OUTDIR, need $MIN_FREE_MB MB"
 
-WORK=$(mktemp -d "$OUTDIR/.eksdiag-work.XXXXXX") || die "cannot create a work directory in $OUTDIR"
-SCRATCH=$(mktemp -d "$OUTDIR/.eksdiag-scratch.XXXXXX") || die "cannot create a scratch directory in $OUTDIR"
+WORK=$(mktemp -d -p "$OUTDIR") || die "cannot create a work directory in $OUTDIR"
+SCRATCH=$(mktemp -d -p "$OUTDIR") || die "cannot create a scratch directory in $OUTDIR"
 cleanup() {
     rm -rf "$WORK" "$SCRATCH"
 }

@@ -125,7 +125,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-WORK=$(mktemp -d "${EKSDIAG_TMPDIR:-/var/tmp}/eksdiag-capture.XXXXXX") || fail "cannot create a temporary directory"
+WORK=$(mktemp -d -p "${EKSDIAG_TMPDIR:-/var/tmp}") || fail "cannot create a temporary directory"
 PCAP=$WORK/capture.pcap
 SUMMARY=$WORK/summary.txt
 

@@ -53,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-WORK=$(mktemp -d "$TMPROOT/eksdiag-collect.XXXXXX") || fail "cannot create a directory in $TMPROOT"
+WORK=$(mktemp -d -p "$TMPROOT") || fail "cannot create a directory in $TMPROOT"
 mkdir "$WORK/out"
 
 sh "$HERE/collect-node-diagnostics.sh" "$WORK/out" >"$WORK/stdout.txt" 2>"$WORK/stderr.txt"
