@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
+from eksdiag.engine import severity
 from eksdiag.engine.model import Evidence, Finding, Hit, Rule
 from eksdiag.engine.parsers import spec_for
 from eksdiag.engine.parsers.logline import collection_time_from_name, line_timestamp
@@ -221,8 +222,9 @@ class _IndexRun:
         findings: dict[tuple[str, str], Finding] = {}
         events: list[dict[str, Any]] = []
         for occ in self.occurrences:
-            findings[(occ.rule.id, occ.file)] = _finding_from_occurrences(bundle_id, occ, reference)
-            events.extend(_events(occ, reference))
+            finding = _finding_from_occurrences(bundle_id, occ, reference)
+            findings[(occ.rule.id, occ.file)] = finding
+            events.extend(_events(occ, finding, reference))
         for hit, rule in self._artifact_hits():
             key = (rule.id, hit.file)
             findings[key] = _merge_hit(findings.get(key), bundle_id, rule, hit)
@@ -327,10 +329,13 @@ def _finding_from_occurrences(bundle_id: str, occ: Occurrences, reference: datet
     _, last_raw = occ.last
     first = line_timestamp(decode_line(first_raw), reference)
     last = line_timestamp(decode_line(last_raw), reference)
+    assessed = severity.for_lines(rule, occ.count, first, last, reference)
     return Finding(
         id=finding_id(bundle_id, rule.id, occ.file),
         rule=rule.id,
-        severity=rule.severity,
+        severity=assessed.severity,
+        severity_reason=assessed.reason,
+        remedy=rule.remedy,
         category=rule.category,
         title=rule.title,
         file=occ.file,
@@ -343,12 +348,14 @@ def _finding_from_occurrences(bundle_id: str, occ: Occurrences, reference: datet
 
 
 def _merge_hit(existing: Finding | None, bundle_id: str, rule: Rule, hit: Hit) -> Finding:
-    severity = hit.severity or rule.severity
+    assessed = severity.for_hit(rule, hit)
     if existing is None:
         return Finding(
             id=finding_id(bundle_id, rule.id, hit.file),
             rule=rule.id,
-            severity=severity,
+            severity=assessed.severity,
+            severity_reason=assessed.reason,
+            remedy=rule.remedy,
             category=rule.category,
             title=rule.title,
             file=hit.file,
@@ -357,8 +364,9 @@ def _merge_hit(existing: Finding | None, bundle_id: str, rule: Rule, hit: Hit) -
             evidence=list(hit.evidence[:MAX_EVIDENCE]),
             detail=dict(hit.detail),
         )
-    if severity.rank > existing.severity.rank:
-        existing.severity = severity
+    if assessed.severity.rank > existing.severity.rank:
+        existing.severity = assessed.severity
+        existing.severity_reason = assessed.reason
     existing.count += hit.count
     existing.line = min(existing.line, hit.line)
     seen = {e.line for e in existing.evidence}
@@ -368,7 +376,7 @@ def _merge_hit(existing: Finding | None, bundle_id: str, rule: Rule, hit: Hit) -
     return existing
 
 
-def _events(occ: Occurrences, reference: datetime) -> Iterator[dict[str, Any]]:
+def _events(occ: Occurrences, finding: Finding, reference: datetime) -> Iterator[dict[str, Any]]:
     for lineno, raw in occ.samples():
         text = decode_line(raw)
         when = line_timestamp(text, reference)
@@ -377,7 +385,7 @@ def _events(occ: Occurrences, reference: datetime) -> Iterator[dict[str, Any]]:
         yield {
             "time": _iso(when),
             "rule": occ.rule.id,
-            "severity": occ.rule.severity.value,
+            "severity": finding.severity.value,
             "category": occ.rule.category,
             "file": occ.file,
             "line": lineno,

@@ -31,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from eksdiag.engine.model import CATEGORIES as FINDING_CATEGORIES
+
 RUNBOOK_ID = re.compile(r"^SOP-[A-Z]{2,5}-[0-9]{3}$")
 """Runbook ids: ``SOP-`` + an area code of 2 to 5 capitals + ``-`` + three digits, e.g. ``SOP-NET-001``."""
 
@@ -40,20 +42,7 @@ RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
 
 CATEGORIES: tuple[str, ...] = (
-    # the finding categories of the rule catalogue
-    "kernel",
-    "memory",
-    "network",
-    "conntrack",
-    "dns",
-    "cni",
-    "vpc-cni",
-    "kubelet",
-    "runtime",
-    "storage",
-    "certificates",
-    "node-lifecycle",
-    "noise",
+    *FINDING_CATEGORIES,
     # finer areas the runbooks also cover
     "pid",
     "image-pull",

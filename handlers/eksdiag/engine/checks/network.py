@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
-from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Rule, Severity
+from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Remedy, Rule, Severity
 from eksdiag.engine.parsers.netconf import sysctl_line_text
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -760,6 +760,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=_chain_drop_check("network.iptables.forward-drop", "FORWARD"),
         description="DROP/REJECT placed directly in FORWARD: CRITICAL when it has matched packets and "
         "covers pod, service or DNS traffic, HIGH when it has matched other packets, MEDIUM when latent.",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="network.iptables.input-drop",
@@ -769,6 +770,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         files=_FILTER_FILES,
         check=_chain_drop_check("network.iptables.input-drop", "INPUT"),
         description="DROP/REJECT placed directly in INPUT (kube-proxy's own chains are not considered).",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="network.iptables.output-drop",
@@ -778,6 +780,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         files=_FILTER_FILES,
         check=_chain_drop_check("network.iptables.output-drop", "OUTPUT"),
         description="DROP/REJECT placed directly in OUTPUT (kube-proxy's own chains are not considered).",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="network.iptables.forward-policy",
@@ -788,6 +791,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=check_forward_policy,
         description="Pod-to-pod and pod-to-service traffic is forwarded; a DROP policy that counted packets "
         "is HIGH, MEDIUM while its counter is zero.",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="network.kube-proxy.chains-missing",
@@ -798,6 +802,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=check_kube_proxy_chains,
         description="No KUBE-SERVICES chain, or one without KUBE-SVC-* jumps, while kube-proxy is not in "
         "IPVS or nftables mode: Service IPs are not translated on this node.",
+        remedy=Remedy.NODE,
     ),
     Rule(
         id="network.route.blackhole",
@@ -808,6 +813,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=check_route_blackhole,
         description="HIGH when the route overlaps the service, pod or VPC range; Calico (proto bird) IPAM "
         "blackholes and kernel defaults are ignored.",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="network.conntrack.table-near-full",
@@ -817,6 +823,8 @@ NETWORK_RULES: tuple[Rule, ...] = (
         files=("sysctls/sysctl_all.txt", "networking/conntrack.txt"),
         check=check_conntrack_near_full,
         description="nf_conntrack_count / nf_conntrack_max at 90% or more is HIGH, 75% or more MEDIUM.",
+        remedy=Remedy.CONFIGURATION,
+        nma=("ConntrackExceeded",),
     ),
     Rule(
         id="network.conntrack.insert-failed",
@@ -827,6 +835,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=check_conntrack_insert_failed,
         description="conntrack -S insert_failed/drop totals above zero (HIGH from 1000): typically UDP "
         "DNS races or a full table.",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="network.ena.allowance-exceeded",
@@ -837,6 +846,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=check_ena_allowance,
         description="The instance hit its PPS, bandwidth or conntrack allowance (HIGH) or the link-local "
         "(DNS/IMDS) allowance (MEDIUM); packets were queued or dropped.",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="network.sysctl.ip-forward-disabled",
@@ -846,6 +856,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         files=("sysctls/sysctl_all.txt",),
         check=check_ip_forward,
         description="Without IP forwarding the node cannot route pod traffic.",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="dns.resolv.no-nameserver",
@@ -856,6 +867,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=check_resolv_nameserver,
         description="The node's resolver falls back to 127.0.0.1; kubelet and pods with dnsPolicy Default "
         "inherit the broken configuration.",
+        remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         id="cni.config.invalid",
@@ -865,5 +877,6 @@ NETWORK_RULES: tuple[Rule, ...] = (
         files=("cni/*.conflist", "cni/*.conf"),
         check=check_cni_config,
         description="A CNI config file that is not valid JSON or has no main plugin makes sandbox creation fail.",
+        remedy=Remedy.CONFIGURATION,
     ),
 )

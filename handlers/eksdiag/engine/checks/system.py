@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
-from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Rule, Severity
+from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Remedy, Rule, Severity
 
 MAX_EVIDENCE = 10
 
@@ -197,6 +197,7 @@ SYSTEM_RULES: tuple[Rule, ...] = (
             "collection at 85% and evicts pods on imagefs/nodefs pressure; containerd fails with "
             "'no space left on device'. tmpfs, shm, overlay and /boot/efi are ignored."
         ),
+        remedy=Remedy.NODE,
     ),
     Rule(
         id="storage.inode.usage-high",
@@ -209,6 +210,7 @@ SYSTEM_RULES: tuple[Rule, ...] = (
             "A real filesystem has used 85% or more of its inodes (same thresholds as disk usage). With no "
             "inodes left, writes fail with 'no space left on device' although df shows free space."
         ),
+        remedy=Remedy.NODE,
     ),
     Rule(
         id="vpc-cni.ip-pool-exhausted",
@@ -222,5 +224,6 @@ SYSTEM_RULES: tuple[Rule, ...] = (
             "wait in ContainerCreating until an address frees or another ENI/prefix attaches. When "
             "awscni_eni_allocated equals awscni_eni_max the node cannot grow its pool at all."
         ),
+        remedy=Remedy.CONFIGURATION,
     ),
 )

@@ -250,6 +250,8 @@ def brief(finding: dict[str, Any], evidence: int = 3) -> dict[str, Any]:
         "id": finding["id"],
         "rule": finding["rule"],
         "severity": finding["severity"],
+        "severityReason": finding.get("severity_reason") or "",
+        "remedy": finding.get("remedy") or "node",
         "category": finding["category"],
         "title": finding["title"],
         "file": finding["file"],
