@@ -180,7 +180,7 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
         tar = tarfile.open(fileobj=counted, mode="r|")  # noqa: SIM115 - closed in the finally below
     except (tarfile.ReadError, EOFError, OSError, zlib.error) as exc:
         raise BundleError(f"not a tar or tar.gz bundle: {_reason(exc)}") from None
-    wrapper: str | None = None
+    wrapper = _WrapperFolder()
     members = 0
     try:
         for info in tar:
@@ -192,12 +192,9 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
                 if info.name.strip("./"):
                     report.skip(info.name, "unsafe member name (absolute, '..' or control characters)")
                 continue
-            if members <= 2 and wrapper is None and info.isdir() and "/" not in name:
-                if name not in KNOWN_TOP_DIRS:
-                    wrapper = name + "/"
+            name = wrapper.strip(name)
+            if not name:
                 continue
-            if wrapper and name.startswith(wrapper):
-                name = name[len(wrapper) :]
             report.max_mtime = max(report.max_mtime, float(info.mtime or 0))
             if info.isdir():
                 continue
@@ -218,6 +215,34 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
             raise BundleError(f"not a tar or tar.gz bundle: {_reason(exc)}") from None
     finally:
         tar.close()
+
+
+class _WrapperFolder:
+    """Finds the one folder an archive may wrap its files in, as members stream past.
+
+    The collector packs ``./kernel/...``; people re-pack an extracted bundle as
+    ``eks_i-…/kernel/...``, with or without directory entries. The wrapper is the first folder
+    that is not a known bundle folder and holds one (``eks_i-…/kernel/...``); it is decided by the
+    first member that tells, and stripped only from members under it.
+    """
+
+    def __init__(self) -> None:
+        self._prefix: str | None = None
+        self._decided = False
+
+    def strip(self, name: str) -> str:
+        """``name`` without the wrapper (empty for the wrapper's own directory entry)."""
+        if not self._decided:
+            top, _, rest = name.partition("/")
+            if top in KNOWN_TOP_DIRS:
+                self._decided = True
+            elif rest.partition("/")[0] in KNOWN_TOP_DIRS:
+                self._prefix, self._decided = top + "/", True
+        if self._prefix is None:
+            return name
+        if name + "/" == self._prefix:
+            return ""
+        return name[len(self._prefix) :] if name.startswith(self._prefix) else name
 
 
 def _walk_directory(root: Path, limits: Limits, report: WalkReport) -> Iterator[Member]:
