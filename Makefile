@@ -34,6 +34,7 @@ lint: install
 	TF_CLI_CONFIG_FILE=tests/terraform/terraformrc terraform fmt -check -recursive
 	$(CHECKOV) -d . --framework terraform --quiet --compact --skip-download
 	$(BIN)/python scripts/tf_docs.py --check
+	$(BIN)/python scripts/coverage_doc.py --check
 
 bench: install
 	$(BIN)/python scripts/bench.py
@@ -49,6 +50,7 @@ schemas: install
 
 docs: install
 	$(BIN)/python scripts/tf_docs.py
+	$(BIN)/python scripts/coverage_doc.py
 
 clean:
 	rm -rf dist .bench .demo .pytest_cache .ruff_cache .mypy_cache

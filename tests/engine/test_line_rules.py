@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 from eksdiag.engine.rules import CATALOGUE, LINE_RULES, rule_by_id
 from eksdiag.engine.scanner import compile_rules, rules_for_path
@@ -215,8 +218,19 @@ def test_normal_lines_match_no_rule(path: str, line: str) -> None:
     assert classify(path, line) == []
 
 
+def _positive_examples_of_domain_tests() -> set[str]:
+    """Rules with a positive example in the domain test modules (``test_<domain>_rules.py``, POSITIVE)."""
+    found: set[str] = set()
+    for path in sorted(Path(__file__).parent.glob("test_*_rules.py")):
+        if path.stem != Path(__file__).stem:
+            module = importlib.import_module(f"tests.engine.{path.stem}")
+            found |= {example[-1] for example in getattr(module, "POSITIVE", ())}
+    return found
+
+
 def test_every_line_rule_has_a_positive_example() -> None:
     covered = {rule for _, _, rule in POSITIVE} | {r.id for r in LINE_RULES if r.category == "noise"}
+    covered |= _positive_examples_of_domain_tests()
     covered |= {"vpc-cni.ipamd-error"}  # asserted with the reconcile example below
     assert {r.id for r in LINE_RULES} <= covered
 

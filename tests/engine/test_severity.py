@@ -53,7 +53,7 @@ def test_a_burst_in_the_last_hour_outranks_one_event_days_ago() -> None:
     burst = severity.for_lines(rule, 40, ago(minutes=50), ago(minutes=2), COLLECTED)
     lone_old = severity.for_lines(rule, 1, ago(days=3), ago(days=3), COLLECTED)
     assert burst.severity is Severity.HIGH
-    assert "burst of about 40 per hour" in burst.reason
+    assert "burst of about 50 per hour" in burst.reason
     assert lone_old.severity is Severity.LOW
     assert "a single event" in lone_old.reason
 

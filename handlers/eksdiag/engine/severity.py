@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 
 from eksdiag.engine.model import Hit, Rule, Severity, severity_of_rank
 
+RATE_MIN_SPAN = timedelta(minutes=15)
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -80,10 +82,12 @@ def _occurrences(count: int) -> str:
 
 
 def _rate_per_hour(count: int, first: datetime | None, last: datetime | None) -> float:
+    """Occurrences per hour over the evidence's span, the span taken as at least RATE_MIN_SPAN so a
+    few lines in the same second are not extrapolated into a storm."""
     if first is None or last is None:
         return 0.0
-    span_hours = max((last - first).total_seconds() / 3600, 1 / 60)
-    return count / max(span_hours, 1.0) if span_hours >= 1 else float(count)
+    span = max(last - first, RATE_MIN_SPAN)
+    return count * 3600 / span.total_seconds()
 
 
 def _duration(age: timedelta) -> str:

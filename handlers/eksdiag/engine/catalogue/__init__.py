@@ -8,7 +8,7 @@ Adding a rule is adding a row to the module of its domain, and its tests.
 
 from __future__ import annotations
 
-from eksdiag.engine.catalogue import cni, kernel, kubelet, network, noise, runtime, storage
+from eksdiag.engine.catalogue import cni, kernel, kubelet, network, noise, runtime, services, storage
 from eksdiag.engine.model import Rule
 
 LINE_RULES: tuple[Rule, ...] = (
@@ -19,5 +19,6 @@ LINE_RULES: tuple[Rule, ...] = (
     *network.RULES,
     *kubelet.RULES,
     *runtime.RULES,
+    *services.RULES,
     *cni.RULES,
 )

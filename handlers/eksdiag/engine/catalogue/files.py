@@ -15,6 +15,18 @@ CONTAINERD_LOGS = ("containerd/containerd-log.txt*", "var_log/messages*", "var_l
 RUNTIME_LOGS = KUBELET_LOGS + CONTAINERD_LOGS[:1]
 IPAMD_LOGS = ("var_log/aws-routed-eni/ipamd*",)
 CNI_LOGS = (*IPAMD_LOGS, "var_log/aws-routed-eni/plugin*", *RUNTIME_LOGS, "var_log/*aws-node*")
+SYSTEMD_JOURNALS = (
+    "kubelet/kubelet.log*",
+    "containerd/containerd-log.txt*",
+    "containerd/soci-snapshotter/soci-snapshotter-log.txt*",
+    "var_log/messages*",
+    "var_log/syslog*",
+    "nodeadm/*.log",
+    "sandbox-image/sandbox-image-log.txt",
+    "docker/docker.log",
+    "networking/configure-multicard-interfaces.txt",
+)
+"""journalctl output (``-u <unit>`` includes systemd's own lines about the unit) and, on AL2, rsyslog."""
 ALL_LOGS = (*KERNEL_LOGS, *RUNTIME_LOGS, *CNI_LOGS, "var_log/**", "nodeadm/*.log", "sandbox-image/*")
 
 C, H, M, L, INFO = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO

@@ -1,10 +1,10 @@
 """Kubelet and node lifecycle: PLEG, node status, API-server reachability, registration, certificates,
-evictions, crash loops."""
+evictions, crash loops, pods stuck terminating, probe-failure storms, slow disk-usage scans."""
 
 from __future__ import annotations
 
 from eksdiag.engine.catalogue.files import KUBELET_LOGS, C, H, M
-from eksdiag.engine.model import Remedy, Rule
+from eksdiag.engine.model import Remedy, Rule, Scale
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -14,6 +14,7 @@ RULES: tuple[Rule, ...] = (
         "Kubelet PLEG is not healthy",
         KUBELET_LOGS,
         pattern=r"PLEG is not healthy",
+        scale=Scale(lone_lowers=True),
         remedy=Remedy.NODE,
     ),
     Rule(
@@ -23,6 +24,7 @@ RULES: tuple[Rule, ...] = (
         "Kubelet cannot update the node status",
         KUBELET_LOGS,
         pattern=r"Error updating node status|Unable to update node status|update node status exceeds retry count",
+        scale=Scale(lone_lowers=True),
         remedy=Remedy.NODE,
     ),
     Rule(
@@ -36,6 +38,7 @@ RULES: tuple[Rule, ...] = (
         r"|Client\.Timeout exceeded while awaiting headers|http2: client connection lost",
         # the same network errors while pulling an image are a registry problem, not the API server
         guards=(r"[Pp]ull(?:Image| image|ing image)|failed to pull|\.dkr\.ecr\.|/v2/",),
+        scale=Scale(ceiling=C, burst_per_hour=120, lone_lowers=True),
         remedy=Remedy.EXTERNAL,
     ),
     Rule(
@@ -45,6 +48,7 @@ RULES: tuple[Rule, ...] = (
         "Node registration with the API server failed",
         KUBELET_LOGS,
         pattern=r"Unable to register node|Error registering node|[Ff]ailed to register node",
+        scale=Scale(floor=M, lone_lowers=True),
         remedy=Remedy.CONFIGURATION,
     ),
     Rule(
@@ -56,6 +60,7 @@ RULES: tuple[Rule, ...] = (
         pattern=r"x509: certificate has expired|x509: certificate signed by unknown authority"
         r"|x509: certificate is not valid|certificate has expired or is not yet valid"
         r"|tls: failed to verify certificate|Failed while requesting a signed certificate",
+        scale=Scale(lone_lowers=True),
         remedy=Remedy.CONFIGURATION,
     ),
     Rule(
@@ -65,6 +70,7 @@ RULES: tuple[Rule, ...] = (
         "Kubelet evicting pods under memory pressure",
         KUBELET_LOGS,
         pattern=r"attempting to reclaim\\?\" resourceName=\\?\"memory|low on resource: memory",
+        scale=Scale(lone_lowers=True),
         remedy=Remedy.WORKLOAD,
     ),
     Rule(
@@ -75,15 +81,17 @@ RULES: tuple[Rule, ...] = (
         KUBELET_LOGS,
         pattern=r"attempting to reclaim\\?\" resourceName=\\?\"(?:ephemeral-storage|nodefs|imagefs)"
         r"|low on resource: ephemeral-storage",
+        scale=Scale(lone_lowers=True),
         remedy=Remedy.CONFIGURATION,
     ),
     Rule(
         "kubelet.eviction.pid",
         H,
-        "memory",
+        "process",
         "Kubelet evicting pods under PID pressure",
         KUBELET_LOGS,
         pattern=r"attempting to reclaim\\?\" resourceName=\\?\"pids|low on resource: pids",
+        scale=Scale(lone_lowers=True),
         remedy=Remedy.WORKLOAD,
     ),
     Rule(
@@ -93,6 +101,7 @@ RULES: tuple[Rule, ...] = (
         "Containers in CrashLoopBackOff",
         KUBELET_LOGS,
         pattern=r"CrashLoopBackOff",
+        scale=Scale(lone_lowers=True),
         remedy=Remedy.WORKLOAD,
     ),
     Rule(
@@ -102,6 +111,53 @@ RULES: tuple[Rule, ...] = (
         "Container runtime network not ready (CNI not initialised)",
         KUBELET_LOGS,
         pattern=r"Container runtime network not ready|cni plugin not initialized",
+        scale=Scale(ceiling=H, burst_per_hour=120),
         remedy=Remedy.NODE,
+    ),
+    Rule(
+        "kubelet.pod.stuck-terminating",
+        H,
+        "kubelet",
+        "Pods stuck terminating: kubelet keeps them because containers did not exit",
+        KUBELET_LOGS,
+        pattern=r"Pod still has one or more containers in the non-exited state and will not be removed from "
+        r"desired state",
+        scale=Scale(lone_lowers=True),
+        remedy=Remedy.NODE,
+        nma=("PodStuckTerminating",),
+    ),
+    Rule(
+        "kubelet.probe.liveness-failures",
+        M,
+        "workload",
+        "Liveness probes failing (containers get restarted)",
+        KUBELET_LOGS,
+        pattern=r'"Probe failed" probeType="Liveness"|Liveness probe for "[^"\n]*" failed',
+        # above about one failure a second across the node, the node itself is the suspect
+        scale=Scale(ceiling=H, burst_per_hour=3600, lone_lowers=True),
+        remedy=Remedy.WORKLOAD,
+        nma=("LivenessProbeFailures",),
+    ),
+    Rule(
+        "kubelet.probe.readiness-failures",
+        M,
+        "workload",
+        "Readiness probes failing (pods taken out of Service endpoints)",
+        KUBELET_LOGS,
+        pattern=r'"Probe failed" probeType="Readiness"|Readiness probe for "[^"\n]*" failed',
+        scale=Scale(ceiling=H, burst_per_hour=3600, lone_lowers=True),
+        remedy=Remedy.WORKLOAD,
+        nma=("ReadinessProbeFailures",),
+    ),
+    Rule(
+        "kubelet.disk-usage-slow",
+        M,
+        "storage",
+        "Kubelet's disk-usage scans take seconds (slow or throttled disk)",
+        KUBELET_LOGS,
+        pattern=r"fs: disk usage and inodes count on following dirs took",
+        scale=Scale(ceiling=H, burst_per_hour=24, lone_lowers=True),
+        remedy=Remedy.CONFIGURATION,
+        nma=("KubeletDiskUsageSlow",),
     ),
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from eksdiag.engine.checks.network import NETWORK_RULES
+from eksdiag.engine.checks.runtime import RUNTIME_RULES
 from eksdiag.engine.checks.system import SYSTEM_RULES
 from eksdiag.engine.model import Rule
 
-ARTIFACT_RULES: tuple[Rule, ...] = NETWORK_RULES + SYSTEM_RULES
+ARTIFACT_RULES: tuple[Rule, ...] = NETWORK_RULES + SYSTEM_RULES + RUNTIME_RULES

@@ -25,6 +25,7 @@ def hit_on_evidence(
     severity: Severity,
     detail: dict[str, Any],
     count: int = 1,
+    reason: str | None = None,
 ) -> Hit:
     """A Hit of ``rule`` in ``path`` at its first evidence line (line 1 when there is no evidence)."""
     return Hit(
@@ -35,4 +36,5 @@ def hit_on_evidence(
         count=count,
         severity=severity,
         detail=detail,
+        reason=reason,
     )
