@@ -100,6 +100,22 @@ POSITIVE = [
      klog(T, "W", "fsHandler.go:133", "fs: disk usage and inodes count on following dirs took 9.537338572s: "
           "[/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/412/fs /var/log/pods/default_web-0]; "
           "will not log again for this container unless duration exceeds 10s"), "kubelet.disk-usage-slow"),
+    # volumes: kubelet's side, and the CSI node plugin's own log (CRI format, both copies the collector makes)
+    ("kubelet/kubelet.log",
+     klog(T, "E", "nestedpendingoperations.go:348", 'Operation for "{volumeName:kubernetes.io/csi/ebs.csi.aws.com^vol-0a1b '
+          'podName: nodeName:}" failed. Error: MountVolume.MountDevice failed for volume "pvc-4f1e" (UniqueName: '
+          '"kubernetes.io/csi/ebs.csi.aws.com^vol-0a1b") pod "db-0" (UID: "4f1e") : rpc error: code = Internal desc = '
+          'could not format "/dev/nvme1n1" and mount it at "/var/lib/kubelet/plugins/kubernetes.io/csi/ebs.csi.aws.com/'
+          'a1/globalmount"'), "storage.volume.mount-failed"),
+    ("kubelet/kubelet.log",
+     klog(T, "E", "csi_attacher.go:350", 'kubernetes.io/csi: attacher.MountDevice failed to create newCsiDriverClient: '
+          'driver name efs.csi.aws.com not found in the list of registered CSI drivers'), "storage.volume.mount-failed"),
+    ("var_log/kube-system_ebs-csi-node-x7k2p_5d1c/ebs-plugin/0.log",
+     '2025-03-06T18:17:00.123456789Z stderr F E0306 18:17:00.123456       1 driver.go:108] "GRPC error" err="rpc '
+     'error: code = Internal desc = could not format \"/dev/nvme1n1\": exit status 1"', "storage.csi.driver-error"),
+    ("var_log/efs-csi-node-4k2mz_kube-system_efs-plugin-0a1b2c.log",
+     '2025-03-06T18:17:00.123456789Z stderr F E0306 18:17:00.1       1 mount_linux.go:232] Mount failed: exit status 32',
+     "storage.csi.driver-error"),
     # DeprecatedContainerdConfiguration, in containerd's own words at start
     ("containerd/containerd-log.txt",
      journal(T, "containerd[2890]", 'time="2025-03-06T18:00:59.1Z" level=warning msg="`mirrors` is deprecated, please '
@@ -107,6 +123,9 @@ POSITIVE = [
 ]  # fmt: skip
 
 NEGATIVE = [
+    ("var_log/kube-system_ebs-csi-node-x7k2p_5d1c/ebs-plugin/0.log",
+     '2025-03-06T18:17:00.123456789Z stderr F I0306 18:17:00.123456       1 node.go:214] "NodeStageVolume: called" '
+     'args={"volume_id":"vol-0a1b"}'),
     ("kubelet/kubelet.log", journal(T, SD, "kubelet.service: Deactivated successfully.")),
     ("kubelet/kubelet.log", journal(T, SD, "kubelet.service: Main process exited, code=exited, status=0/SUCCESS")),
     ("kubelet/kubelet.log", journal(T, SD, "kubelet.service: Main process exited, code=killed, status=15/TERM")),
@@ -353,3 +372,19 @@ def test_deprecated_config_becomes_a_low_finding_citing_the_real_line(tmp_path: 
     assert finding.remedy is Remedy.CONFIGURATION
     assert finding.evidence[0].text == text.splitlines()[finding.line - 1]
     assert "cri-registry-mirrors" in finding.severity_reason
+
+
+def test_a_csi_error_in_a_rotated_gz_pod_log_is_found(tmp_path: Path) -> None:
+    import gzip
+
+    line = next(p[1] for p in POSITIVE if p[2] == "storage.csi.driver-error")
+    member = "var_log/kube-system_ebs-csi-node-x7k2p_5d1c/ebs-plugin/0.log.20250306-181700.gz"
+    out = tmp_path / bundle_name(HEALTHY_ID)
+    with tarfile.open(out, "w:gz") as tar:
+        for rel, data in [*((r, t.encode()) for r, t in node_files(faulty=False).items()),
+                          (member, gzip.compress((line + "\n").encode()))]:  # fmt: skip
+            info = tarfile.TarInfo(f"./{rel}")
+            info.size, info.mtime = len(data), COLLECTED_EPOCH
+            tar.addfile(info, io.BytesIO(data))
+    found = [f for f in index_bundle(out).findings if f.rule == "storage.csi.driver-error"]
+    assert [(f.file, f.count) for f in found] == [(member, 1)]

@@ -8,7 +8,7 @@ Adding a rule is adding a row to the module of its domain, and its tests.
 
 from __future__ import annotations
 
-from eksdiag.engine.catalogue import cni, kernel, kubelet, network, noise, runtime, services, storage
+from eksdiag.engine.catalogue import cni, kernel, kubelet, network, noise, runtime, services, storage, volumes
 from eksdiag.engine.model import Rule
 
 LINE_RULES: tuple[Rule, ...] = (
@@ -20,5 +20,6 @@ LINE_RULES: tuple[Rule, ...] = (
     *kubelet.RULES,
     *runtime.RULES,
     *services.RULES,
+    *volumes.RULES,
     *cni.RULES,
 )
