@@ -158,6 +158,12 @@ module "gateway" {
   allowed_scopes     = var.gateway_allowed_scopes
   resource_schemas   = var.gateway_resource_schemas
   schema_dir         = coalesce(var.tool_schema_dir, "${path.module}/handlers/eksdiag/schemas/gateway")
+
+  # Per-tool authorization: the scope table as Cedar policies in an AgentCore Policy engine.
+  create_policy_engine       = var.create_gateway_policy_engine
+  policy_engine_mode         = var.gateway_policy_engine_mode
+  resource_server_identifier = var.oauth_resource_server_identifier
+
   targets = {
     for group, function_arn in module.tools.function_arns : group => {
       name         = var.gateway_target_names[group]

@@ -27,6 +27,11 @@ output "tool_names" {
   value       = module.gateway.tool_names
 }
 
+output "gateway_policy_engine_arn" {
+  description = "AgentCore Policy engine enforcing the scope table at the gateway (null when create_gateway or create_gateway_policy_engine is false)."
+  value       = module.gateway.policy_engine_arn
+}
+
 output "token_endpoint" {
   description = "OAuth2 token endpoint for the client_credentials grant."
   value       = module.auth.token_endpoint

@@ -341,10 +341,12 @@ variable "gateway_target_names" {
 }
 
 variable "gateway_resource_schemas" {
-  description = "CloudFormation resource schemas (JSON strings, from `aws cloudformation describe-type --type RESOURCE --type-name AWS::BedrockAgentCore::Gateway --query Schema` and ::GatewayTarget) for Cloud Control. Null fetches them at plan time, which needs cloudformation:DescribeType."
+  description = "CloudFormation resource schemas (JSON strings, from `aws cloudformation describe-type --type RESOURCE --type-name AWS::BedrockAgentCore::Gateway --query Schema`, and likewise ::GatewayTarget, ::PolicyEngine and ::Policy) for Cloud Control. Null fetches them at plan time, which needs cloudformation:DescribeType."
   type = object({
-    gateway = optional(string)
-    target  = optional(string)
+    gateway       = optional(string)
+    target        = optional(string)
+    policy_engine = optional(string)
+    policy        = optional(string)
   })
   default = {}
 }
@@ -353,6 +355,27 @@ variable "tool_schema_dir" {
   description = "Directory of the generated gateway tool schemas, one <group>.json per tool group. Null means the schemas shipped in this module (handlers/eksdiag/schemas/gateway)."
   type        = string
   default     = null
+}
+
+################################################################################
+# Gateway authorization (per tool, by OAuth scope)
+################################################################################
+
+variable "create_gateway_policy_engine" {
+  description = "Enforce the scope table at the gateway: an AgentCore Policy engine with Cedar policies lets a token with <identifier>/read call only the analysis, status and runbook tools, and <identifier>/collect also the collection and capture tools, refused before any Lambda runs. Off: every token of an allowed client may call every tool."
+  type        = bool
+  default     = true
+}
+
+variable "gateway_policy_engine_mode" {
+  description = "ENFORCE refuses tool calls the scope table does not allow; LOG_ONLY only records the decisions (to trial the policies on live traffic before enforcing them)."
+  type        = string
+  default     = "ENFORCE"
+
+  validation {
+    condition     = contains(["ENFORCE", "LOG_ONLY"], var.gateway_policy_engine_mode)
+    error_message = "gateway_policy_engine_mode must be ENFORCE or LOG_ONLY."
+  }
 }
 
 ################################################################################

@@ -196,9 +196,11 @@ resource "aws_cloudcontrolapi_resource" "gateway" {
     }
     ExceptionLevel = var.exception_level
     Tags           = length(var.tags) > 0 ? var.tags : null
+    # Per-tool authorization (policy.tf).
+    PolicyEngineConfiguration = local.create_policy_engine ? { Arn = local.policy_engine_arn, Mode = var.policy_engine_mode } : null
   } : k => v if v != null })
 
-  depends_on = [aws_iam_role_policy.this]
+  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.policy_engine]
 }
 
 resource "aws_cloudcontrolapi_resource" "target" {

@@ -81,10 +81,12 @@ variable "tags" {
 }
 
 variable "resource_schemas" {
-  description = "CloudFormation resource schemas (JSON) of AWS::BedrockAgentCore::Gateway and ::GatewayTarget. Null fetches them at plan time (cloudformation:DescribeType); pass them where plans run without that permission."
+  description = "CloudFormation resource schemas (JSON) of AWS::BedrockAgentCore::Gateway, ::GatewayTarget, ::PolicyEngine and ::Policy. Null fetches them at plan time (cloudformation:DescribeType); pass them where plans run without that permission."
   type = object({
-    gateway = optional(string)
-    target  = optional(string)
+    gateway       = optional(string)
+    target        = optional(string)
+    policy_engine = optional(string)
+    policy        = optional(string)
   })
   default = {}
 }
