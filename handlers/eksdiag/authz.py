@@ -83,7 +83,7 @@ def _text(value: Any, where: str) -> str:
 
 def parse_table(data: Any) -> ScopeTable:
     """The table from its JSON form, checked: known scopes only, no inclusion cycles."""
-    if not isinstance(data, dict) or not isinstance(data.get("scopes"), dict) or not isinstance(data.get("tools"), dict):
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), dict) for k in ("scopes", "tools")):
         raise ScopeTableError("the scope table needs 'scopes' and 'tools' objects")
     scopes: dict[str, Scope] = {}
     for name, spec in data["scopes"].items():
@@ -91,14 +91,14 @@ def parse_table(data: Any) -> ScopeTable:
         if not isinstance(includes, list):
             raise ScopeTableError(f"scope {name!r}: 'includes' must be a list")
         scopes[name] = Scope(name, _text(spec.get("description"), f"scope {name!r} description"), frozenset(includes))
-    for scope in scopes.values():
-        unknown = scope.includes - set(scopes)
+    for spec in scopes.values():
+        unknown = spec.includes - set(scopes)
         if unknown:
-            raise ScopeTableError(f"scope {scope.name!r} includes unknown scopes {sorted(unknown)}")
+            raise ScopeTableError(f"scope {spec.name!r} includes unknown scopes {sorted(unknown)}")
     table = ScopeTable(scopes, {})
-    for scope in scopes:
-        if any(scope in table.closure(other) for other in scopes[scope].includes):
-            raise ScopeTableError(f"scope {scope!r} includes itself")
+    for name, spec in scopes.items():
+        if any(name in table.closure(other) for other in spec.includes):
+            raise ScopeTableError(f"scope {name!r} includes itself")
     tools: dict[str, ToolScope] = {}
     for tool, spec in data["tools"].items():
         if not isinstance(spec, dict) or spec.get("scope") not in scopes:

@@ -8,6 +8,10 @@ bundles in a local folder, over stdio or streamable HTTP.
 * HTTP binds 127.0.0.1 unless told otherwise and requires a bearer token: a JWT checked against a
   configured issuer and JWKS (``--jwt-issuer``, ``--jwks-url``), or, by default, a development token
   generated at start and printed on stderr.
+* With issuer JWTs, each token may list and call only the tools its scopes grant, by the same scope
+  table the gateway enforces (:mod:`eksdiag.authz`): ``<identifier>/read`` for analysis, status and
+  runbooks, ``<identifier>/collect`` for those and collection and capture. The development token and
+  stdio keep every tool (they are local).
 
 Entry points: :func:`main` (argv after ``serve``) and :func:`run_server`.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import secrets
 import sys
 import time
@@ -24,10 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eksdiag.authz import DEFAULT_IDENTIFIER, ScopePolicy, token_scopes
 from eksdiag.tools.base import ToolContext
 from eksdiag.tools.registry import ToolRun, ToolSpec, tools
 
 SERVER_NAME = "eksdiag"
+#: An OAuth scope-token (RFC 6749 section 3.3): the resource server identifier must be one.
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,256}")
 DEV_ISSUER = "https://eksdiag.local/dev"
 DEV_TOKEN_SECONDS = 12 * 3600
 INSTRUCTIONS = (
@@ -64,6 +72,7 @@ class JwtSettings:
     (``http(s)://...`` or a local file) with that ``iss``; ``audience`` and ``client_ids`` add the
     ``aud`` / ``client_id`` checks (Cognito access tokens carry ``client_id``, not ``aud``); one of
     them is required, else every token is refused (an issuer signs tokens for all of its clients).
+    Such tokens are then held to the scope table with ``resource_server`` as the scope identifier.
     Without them a development key is generated and :meth:`dev_token` issues tokens for it.
     """
 
@@ -71,6 +80,7 @@ class JwtSettings:
     jwks_url: str | None = None
     audience: str | None = None
     client_ids: tuple[str, ...] = ()
+    resource_server: str = DEFAULT_IDENTIFIER
     dev_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     @property
@@ -80,6 +90,11 @@ class JwtSettings:
     @property
     def effective_issuer(self) -> str:
         return self.issuer or DEV_ISSUER
+
+    @property
+    def scope_policy(self) -> ScopePolicy | None:
+        """The per-tool scope checks for issuer tokens; None (every tool) for the development token."""
+        return None if self.development else ScopePolicy(self.resource_server)
 
     def dev_token(self, seconds: int = DEV_TOKEN_SECONDS) -> str:
         import jwt
@@ -144,11 +159,10 @@ class JwtVerifier:
         claims = await anyio.to_thread.run_sync(self.check, token)
         if claims is None:
             return None
-        scopes = claims.get("scope", "")
         return AccessToken(
             token=token,
             client_id=str(claims.get("client_id") or claims.get("azp") or claims.get("sub") or "unknown"),
-            scopes=scopes.split() if isinstance(scopes, str) else list(scopes or []),
+            scopes=sorted(token_scopes(claims)),
             expires_at=int(claims["exp"]) if "exp" in claims else None,
             subject=claims.get("sub"),
             claims={"iss": claims.get("iss")},
@@ -181,11 +195,16 @@ def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_
     from eksdiag.tools.dispatch import call_tool
 
     table = served_tools(ctx.local)
+    scopes = auth.scope_policy if auth is not None else None
+
+    def permitted(name: str) -> bool:
+        return scopes is None or scopes.allows(name, _request_scopes())
 
     class EksdiagServer(MCPServer[Any]):
         """MCPServer with tools described by our schema files instead of Python signatures."""
 
         async def list_tools(self) -> list[MCPTool]:
+            # Like the gateway with its policy engine: a token sees only the tools it may call.
             return [
                 MCPTool(
                     name=name,
@@ -194,6 +213,7 @@ def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_
                     output_schema=tool.spec.output_schema,
                 )
                 for name, tool in table.items()
+                if permitted(name)
             ]
 
         def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
@@ -214,6 +234,11 @@ def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_
                     ],
                     is_error=True,
                 )
+            if scopes is not None and not permitted(name):
+                # A tool error, not HTTP 403: the session and the other tools stay usable, and the
+                # model reads which scope is missing.
+                refusal = json.dumps(scopes.refusal(name, _request_scopes()))
+                return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
             result = await anyio.to_thread.run_sync(lambda: call_tool(tool.spec, arguments, ctx, run=tool.run))
             text = json.dumps(result, ensure_ascii=False)
             if "error" in result:
@@ -232,6 +257,14 @@ def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_
         )
         kwargs["token_verifier"] = JwtVerifier(auth)
     return EksdiagServer(name=SERVER_NAME, instructions=INSTRUCTIONS, version=_version(), **kwargs)
+
+
+def _request_scopes() -> list[str]:
+    """Scopes of the bearer token of the request being served (none without one: fail closed)."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    return list(token.scopes) if token is not None else []
 
 
 def _version() -> str:
@@ -297,6 +330,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jwks-url", help="JWKS of the issuer: https://.../jwks.json or a local file")
     p.add_argument("--jwt-audience", help="required aud claim")
     p.add_argument("--jwt-client-id", action="append", default=[], help="allowed client_id claim (repeatable)")
+    p.add_argument(
+        "--jwt-resource-server",
+        default=DEFAULT_IDENTIFIER,
+        metavar="IDENTIFIER",
+        help="OAuth resource server identifier of the scopes: a token may call the read tools with "
+        "IDENTIFIER/read and every tool with IDENTIFIER/collect (default: %(default)s)",
+    )
     p.add_argument("--token-file", help="also write the development token to this file")
     p.add_argument("--no-auth", action="store_true", help="HTTP without a token (loopback addresses only)")
     return p
@@ -312,11 +352,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "eksdiag serve: --jwt-issuer needs --jwt-audience or --jwt-client-id (an issuer such as a Cognito "
             "user pool signs tokens for every one of its clients)"
         )
+    if not _SCOPE_TOKEN.fullmatch(opts.jwt_resource_server):
+        raise SystemExit("eksdiag serve: --jwt-resource-server must be printable, no spaces, quotes or backslashes")
     auth = JwtSettings(
         issuer=opts.jwt_issuer,
         jwks_url=opts.jwks_url,
         audience=opts.jwt_audience,
         client_ids=tuple(opts.jwt_client_id),
+        resource_server=opts.jwt_resource_server,
     )
     try:
         run_server(

@@ -43,7 +43,9 @@ def render_policies(tmp_path_factory: pytest.TempPathFactory) -> Render:
         }
         (work / "main.tf.json").write_text(json.dumps(config))
         for command in (["init", "-backend=false"], ["apply", "-auto-approve"]):
-            subprocess.run(["terraform", f"-chdir={work}", *command, "-no-color"], env=env, check=True, capture_output=True)
+            subprocess.run(
+                ["terraform", f"-chdir={work}", *command, "-no-color"], env=env, check=True, capture_output=True
+            )
         out = subprocess.run(
             ["terraform", f"-chdir={work}", "output", "-json", "statements"], env=env, check=True, capture_output=True
         )

@@ -208,7 +208,8 @@ def test_http_with_a_configured_issuer(jwt_server: dict[str, Any], signing_key: 
     url = jwt_server["url"]
     assert _post_status(url, issue(signing_key, client_id="someone-else")) == 401
     assert _post_status(url, issue(signing_key, iss="https://evil.example.com")) == 401
-    _, errors = anyio.run(_errors_over_http, url, issue(signing_key), seed.faulty_instance)
+    # Collecting needs the collect scope (tests/authz holds every tool to the scope table).
+    _, errors = anyio.run(_errors_over_http, url, issue(signing_key, scope="eksdiag/collect"), seed.faulty_instance)
     assert errors["bundleId"].startswith("b-")
 
 
