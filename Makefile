@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/python ssm/build.py --check
 	$(BIN)/mypy
 	$(BIN)/python -m eksdiag.tools.gateway_schemas --check
+	$(BIN)/python scripts/scope_table.py --check
 	shellcheck --shell=sh -x ssm/scripts/*.sh
 	TF_CLI_CONFIG_FILE=tests/terraform/terraformrc terraform fmt -check -recursive
 	$(CHECKOV) -d . --framework terraform --quiet --compact --skip-download
@@ -47,6 +48,7 @@ package: install
 
 schemas: install
 	$(BIN)/python -m eksdiag.tools.gateway_schemas
+	$(BIN)/python scripts/scope_table.py
 
 docs: install
 	$(BIN)/python scripts/tf_docs.py

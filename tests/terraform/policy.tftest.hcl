@@ -54,6 +54,21 @@ run "policy_engine_enforces_the_scope_table_by_default" {
     error_message = "One policy per scope a tool may need."
   }
 
+  # Property names and patterns of AWS::BedrockAgentCore::Policy and ::PolicyEngine (cfn-lint's
+  # CloudFormation schemas): Name ^[A-Za-z][A-Za-z0-9_]*$ (at most 48), PolicyEngineId
+  # ^[A-Za-z][A-Za-z0-9_]*-[a-z0-9_]{10}$, ValidationMode FAIL_ON_ANY_FINDINGS or IGNORE_ALL_FINDINGS.
+  assert {
+    condition = alltrue([
+      for p in aws_cloudcontrolapi_resource.policy : (
+        toset(keys(jsondecode(p.desired_state))) == toset(["PolicyEngineId", "Name", "Description", "Definition", "ValidationMode"])
+        && can(regex("^[A-Za-z][A-Za-z0-9_]{0,47}$", jsondecode(p.desired_state).Name))
+        && can(regex("^[A-Za-z][A-Za-z0-9_]*-[a-z0-9_]{10}$", jsondecode(p.desired_state).PolicyEngineId))
+        && keys(jsondecode(p.desired_state).Definition) == ["Cedar"]
+      )
+    ]) && toset(keys(jsondecode(aws_cloudcontrolapi_resource.policy_engine[0].desired_state))) == toset(["Name", "Description"])
+    error_message = "Policies and the engine use the CloudFormation property names and patterns."
+  }
+
   assert {
     condition = alltrue([
       for scope, p in aws_cloudcontrolapi_resource.policy : (
@@ -79,8 +94,8 @@ run "policy_engine_enforces_the_scope_table_by_default" {
       strcontains(output.policy_statements.collect, "AgentCore::Action::\"nodelog___collect\"")
       && strcontains(output.policy_statements.collect, "AgentCore::Action::\"nodelog___batch_collect\"")
       && strcontains(output.policy_statements.collect, "AgentCore::Action::\"capture___tcpdump_capture\"")
-      && !strcontains(output.policy_statements.read, "nodelog___collect\"")
-      && !strcontains(output.policy_statements.read, "tcpdump_capture")
+      && strcontains(output.policy_statements.read, "nodelog___collect\"") == false
+      && strcontains(output.policy_statements.read, "tcpdump_capture") == false
       && strcontains(output.policy_statements.read, "AgentCore::Action::\"findings___errors\"")
     )
     error_message = "Collection and capture tools are permitted by the collect policy only."
@@ -133,6 +148,7 @@ run "identifier_and_target_names_shape_the_policies" {
 
   variables {
     name                       = "Diag-Prod"
+    tags                       = { Owner = "platform" }
     resource_server_identifier = "https://api.example.com/diag"
     targets = {
       nodelog  = { name = "node-logs", description = "Collection tools", function_arn = "arn:aws:lambda:us-east-1:111122223333:function:eksdiag-nodelog" }
@@ -144,7 +160,7 @@ run "identifier_and_target_names_shape_the_policies" {
     condition = (
       strcontains(output.policy_statements.collect, "AgentCore::Action::\"node-logs___collect\"")
       && strcontains(output.policy_statements.collect, "== \"https://api.example.com/diag/collect\"")
-      && !strcontains(output.policy_statements.collect, "capture___")
+      && strcontains(output.policy_statements.collect, "capture___") == false
     )
     error_message = "Actions use the target names and only the targets deployed; scopes use the identifier."
   }
@@ -152,6 +168,11 @@ run "identifier_and_target_names_shape_the_policies" {
   assert {
     condition     = jsondecode(aws_cloudcontrolapi_resource.policy_engine[0].desired_state).Name == "Diag_Prod"
     error_message = "Policy engine names allow no hyphen."
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudcontrolapi_resource.policy_engine[0].desired_state).Tags == [{ Key = "Owner", Value = "platform" }]
+    error_message = "Policy engine tags are a list of Key/Value pairs."
   }
 
   assert {
@@ -176,7 +197,7 @@ run "turned_off_leaves_the_gateway_unattached" {
       length(aws_cloudcontrolapi_resource.policy_engine) == 0
       && length(aws_cloudcontrolapi_resource.policy) == 0
       && length(aws_iam_role_policy.policy_engine) == 0
-      && !can(jsondecode(aws_cloudcontrolapi_resource.gateway[0].desired_state).PolicyEngineConfiguration)
+      && can(jsondecode(aws_cloudcontrolapi_resource.gateway[0].desired_state).PolicyEngineConfiguration) == false
       && output.policy_engine_arn == null
     )
     error_message = "create_policy_engine = false creates no engine, no policy, no permission, and attaches nothing."

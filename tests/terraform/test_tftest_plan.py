@@ -58,7 +58,8 @@ def test_everything_is_created_once(plan: tftest.TerraformPlanOutput) -> None:
     types = Counter(c["type"] for c in changes.values() if c["mode"] == "managed")
     assert types["aws_lambda_function"] == 5
     assert types["aws_iam_role"] == 7  # 4 tool groups, indexer, automation, gateway
-    assert types["aws_cloudcontrolapi_resource"] == 5  # the gateway and one target per tool group
+    # the gateway, one target per tool group, the policy engine and its read and collect policies
+    assert types["aws_cloudcontrolapi_resource"] == 8
     assert types["aws_ssm_document"] == 3
     assert types["aws_s3_bucket"] == types["aws_s3_bucket_notification"] == types["aws_s3_bucket_policy"] == 1
     assert types["aws_kms_key"] == types["aws_dynamodb_table"] == types["aws_sqs_queue"] == 1
