@@ -9,6 +9,8 @@ import pytest
 from eksdiag.engine.rules import CATALOGUE, LINE_RULES, rule_by_id
 from eksdiag.engine.scanner import compile_rules, rules_for_path
 
+from tests.engine.kernel_lines import KERNEL_POSITIVE
+
 J = "Mar 06 18:10:31 ip-192-168-45-12.us-west-2.compute.internal"
 
 POSITIVE = [
@@ -175,6 +177,7 @@ POSITIVE = [
         'failed to assign an IP address to container"}',
         "vpc-cni.address-exhaustion",
     ),
+    *KERNEL_POSITIVE,
 ]
 
 NEGATIVE = [  # lines a naive matcher would flag (see reference.md B5, B6)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
-from eksdiag.engine import severity
+from eksdiag.engine import kernel_log, severity
 from eksdiag.engine.model import Evidence, Finding, Hit, Rule
 from eksdiag.engine.parsers import spec_for
 from eksdiag.engine.parsers.logline import collection_time_from_name, line_timestamp
@@ -36,7 +36,7 @@ from eksdiag.engine.reader import (
     WalkReport,
     walk_bundle,
 )
-from eksdiag.engine.rules import CATALOGUE
+from eksdiag.engine.rules import CATALOGUE, rule_by_id
 from eksdiag.engine.scanner import (
     BINARY_PROBE_BYTES,
     BlockReader,
@@ -219,12 +219,15 @@ class _IndexRun:
 
     def finish(self, bundle_id: str, name: str, collected_at: datetime | None) -> BundleIndex:
         reference = collected_at or self._collection_time(name)
+        booted = kernel_log.boot_time(self.artifacts, reference)
+        boot = booted.when if booted else None
         findings: dict[tuple[str, str], Finding] = {}
         events: list[dict[str, Any]] = []
         for occ in self.occurrences:
-            finding = _finding_from_occurrences(bundle_id, occ, reference)
+            finding = _finding_from_occurrences(bundle_id, occ, reference, boot)
             findings[(occ.rule.id, occ.file)] = finding
-            events.extend(_events(occ, finding, reference))
+            events.extend(_events(occ, finding, reference, boot))
+        kernel_log.merge_copies(findings, events, {rule_id: rule_by_id(rule_id) for rule_id, _ in findings}, reference)
         for hit, rule in self._artifact_hits():
             key = (rule.id, hit.file)
             findings[key] = _merge_hit(findings.get(key), bundle_id, rule, hit)
@@ -323,12 +326,14 @@ def _lines(blocks: Iterator[tuple[bytes, int]]) -> Iterator[tuple[int, str]]:
             yield offset, raw.decode("utf-8", "replace").rstrip("\r")
 
 
-def _finding_from_occurrences(bundle_id: str, occ: Occurrences, reference: datetime) -> Finding:
+def _finding_from_occurrences(
+    bundle_id: str, occ: Occurrences, reference: datetime, boot: datetime | None = None
+) -> Finding:
     rule = occ.rule
     first_line, first_raw = occ.first
     _, last_raw = occ.last
-    first = line_timestamp(decode_line(first_raw), reference)
-    last = line_timestamp(decode_line(last_raw), reference)
+    first = line_timestamp(decode_line(first_raw), reference, boot)
+    last = line_timestamp(decode_line(last_raw), reference, boot)
     assessed = severity.for_lines(rule, occ.count, first, last, reference)
     return Finding(
         id=finding_id(bundle_id, rule.id, occ.file),
@@ -376,10 +381,12 @@ def _merge_hit(existing: Finding | None, bundle_id: str, rule: Rule, hit: Hit) -
     return existing
 
 
-def _events(occ: Occurrences, finding: Finding, reference: datetime) -> Iterator[dict[str, Any]]:
+def _events(
+    occ: Occurrences, finding: Finding, reference: datetime, boot: datetime | None = None
+) -> Iterator[dict[str, Any]]:
     for lineno, raw in occ.samples():
         text = decode_line(raw)
-        when = line_timestamp(text, reference)
+        when = line_timestamp(text, reference, boot)
         if when is None:
             continue
         yield {

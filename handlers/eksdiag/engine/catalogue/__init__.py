@@ -8,13 +8,27 @@ Adding a rule is adding a row to the module of its domain, and its tests.
 
 from __future__ import annotations
 
-from eksdiag.engine.catalogue import cni, kernel, kubelet, network, noise, runtime, services, storage, volumes
+from eksdiag.engine.catalogue import (
+    accelerators,
+    cni,
+    kernel,
+    kubelet,
+    network,
+    noise,
+    process,
+    runtime,
+    services,
+    storage,
+    volumes,
+)
 from eksdiag.engine.model import Rule
 
 LINE_RULES: tuple[Rule, ...] = (
     # Known-benign noise first: a line claimed by a noise rule counts for no other rule.
     *noise.RULES,
     *kernel.RULES,
+    *process.RULES,
+    *accelerators.RULES,
     *storage.RULES,
     *network.RULES,
     *kubelet.RULES,

@@ -12,13 +12,14 @@ from __future__ import annotations
 import fnmatch
 
 from eksdiag.engine.parsers.base import ArtifactSpec, Line, Parser
+from eksdiag.engine.parsers.kernel import KERNEL_SPECS
 from eksdiag.engine.parsers.network import NETWORK_SPECS
 from eksdiag.engine.parsers.runtime import RUNTIME_SPECS
 from eksdiag.engine.parsers.system import SYSTEM_SPECS
 
 __all__ = ["ARTIFACT_SPECS", "ArtifactSpec", "Line", "Parser", "spec_for"]
 
-ARTIFACT_SPECS: tuple[ArtifactSpec, ...] = NETWORK_SPECS + SYSTEM_SPECS + RUNTIME_SPECS
+ARTIFACT_SPECS: tuple[ArtifactSpec, ...] = NETWORK_SPECS + SYSTEM_SPECS + RUNTIME_SPECS + KERNEL_SPECS
 
 
 def spec_for(path: str) -> ArtifactSpec | None:

@@ -424,23 +424,33 @@ def _utc(reference: datetime) -> datetime:
     return reference.astimezone(UTC)
 
 
-def line_timestamp(text: str, reference: datetime) -> datetime | None:
+def line_timestamp(text: str, reference: datetime, boot_time: datetime | None = None) -> datetime | None:
     """The best wall-clock UTC time of one log line, or ``None``.
 
     Understands journal/syslog ``short`` (year from ``reference``; a klog header or a logrus
     ``time=`` inside the message refines it), bare klog (year from ``reference``), logrus, zap JSON
-    (``ts``), CRI and ISO 8601 lines, and ``dmesg --ctime``. Raw dmesg seconds since boot give
-    ``None``. ``reference`` is the bundle's collection time (naive means UTC). Never raises.
+    (``ts``), CRI and ISO 8601 lines, and ``dmesg --ctime``. Raw dmesg seconds since boot count from
+    ``boot_time`` when it is known (``None`` otherwise, and when that would put the line more than a
+    day after ``reference``: a stamp from another boot). ``reference`` is the bundle's collection
+    time (naive means UTC). Never raises.
     """
     if not text:
         return None
     try:
-        return _line_timestamp(text, reference)
+        return _line_timestamp(text, reference, boot_time)
     except (ValueError, OverflowError, OSError, IndexError, TypeError):
         return None
 
 
-def _line_timestamp(text: str, reference: datetime) -> datetime | None:
+def _from_boot(text: str, reference: datetime, boot_time: datetime) -> datetime | None:
+    m = _DMESG_RAW.match(text)
+    if m is None:
+        return None
+    stamp = _utc(boot_time) + timedelta(seconds=float(m.group(1)))
+    return stamp if stamp <= _utc(reference) + _ONE_DAY else None
+
+
+def _line_timestamp(text: str, reference: datetime, boot_time: datetime | None = None) -> datetime | None:
     head = text[0]
     if head.isdigit():
         return parse_iso_time(text)
@@ -454,7 +464,7 @@ def _line_timestamp(text: str, reference: datetime) -> datetime | None:
     if head == "[":
         m = _DMESG_CTIME.match(text)
         if m is None:
-            return None
+            return _from_boot(text, reference, boot_time) if boot_time is not None else None
         return _build(int(m.group(6)), MONTHS.get(m.group(1), 0), m.group(2), m.group(3), m.group(4), m.group(5))
     if head == "t" and text.startswith('time="'):
         return parse_iso_time(text[6:])
