@@ -20,6 +20,7 @@ Two decisions, taken here once for every rule that reads only those files:
 from __future__ import annotations
 
 import fnmatch
+import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -99,7 +100,8 @@ def _boot_from_dmesg_pair(artifacts: Mapping[str, Mapping[str, Any]]) -> datetim
         return None
     raw_once = _unique(raw)
     human_once = _unique(human)
-    offsets = [human_once[msg] - seconds for msg, seconds in raw_once.items() if msg in human_once]
+    # dmesg --ctime prints the whole seconds of the boot time plus the whole seconds of the stamp
+    offsets = [human_once[msg] - math.floor(seconds) for msg, seconds in raw_once.items() if msg in human_once]
     if not offsets:
         return None
     try:
