@@ -12,9 +12,10 @@ Two decisions, taken here once for every rule that reads only those files:
   itself computed), else ``btime`` in ``system/procstat.txt``, else the uptime in ``system/top.txt``.
 - **One finding per rule.** Findings of one rule in several copies merge into the finding of the
   copy first in KERNEL_LOG_COPIES (the timestamped human file when present): its evidence and line,
-  the largest count any one copy shows (the copies overlap; ``var_log/messages`` may also reach back
-  to earlier boots), the earliest first and the latest last time of all copies, and the copies in
-  ``detail["copies"]``. The timeline keeps one event per message and moment.
+  the number of distinct events across the copies (the same message within SAME_MOMENT is one event)
+  when every line was sampled, else the largest count any one copy shows (``var_log/messages`` may
+  reach back to earlier boots), the earliest first and the latest last time of all copies, and the
+  copies in ``detail["copies"]``. The timeline keeps one event per message and moment.
 """
 
 from __future__ import annotations
@@ -142,25 +143,30 @@ def merge_copies(
         if rule is None or rank is None or not reads_only_kernel_logs(rule):
             continue
         groups.setdefault(rule_id, []).append((rank, finding))
-    merged_rules: dict[str, Finding] = {}
-    for rule_id, members in groups.items():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda item: (item[0], item[1].file))
-        kept = _merge(rules[rule_id], [f for _, f in members], collected_at)
-        for _, finding in members[1:]:
+    merged = {rule_id: sorted(members, key=lambda m: (m[0], m[1].file)) for rule_id, members in groups.items()}
+    merged = {rule_id: members for rule_id, members in merged.items() if len(members) > 1}
+    if not merged:
+        return
+    sampled = Counter((e["rule"], e["file"]) for e in events if e["rule"] in merged)
+    distinct = _dedupe_events(events, merged)
+    for rule_id, members in merged.items():
+        copies = [f for _, f in members]
+        every_line_seen = all(sampled[(rule_id, f.file)] == f.count for f in copies)
+        count = distinct[rule_id] if every_line_seen else max(f.count for f in copies)
+        kept = _merge(rules[rule_id], copies, count, collected_at)
+        for finding in copies[1:]:
             del findings[(rule_id, finding.file)]
-        merged_rules[rule_id] = kept
-    _dedupe_events(events, rules, merged_rules)
+        for event in events:
+            if event["rule"] == rule_id:
+                event["severity"] = kept.severity.value
 
 
-def _merge(rule: Rule, members: list[Finding], collected_at: datetime) -> Finding:
+def _merge(rule: Rule, members: list[Finding], count: int, collected_at: datetime) -> Finding:
     kept = members[0]
     firsts = [t for t in (_parse(f.first_seen) for f in members) if t is not None]
     lasts = [t for t in (_parse(f.last_seen) for f in members) if t is not None]
     first = min(firsts) if firsts else None
     last = max(lasts) if lasts else None
-    count = max(f.count for f in members)
     assessed = severity.for_lines(rule, count, first, last, collected_at)
     names = ", ".join(f.file for f in members)
     kept.count = count
@@ -168,7 +174,7 @@ def _merge(rule: Rule, members: list[Finding], collected_at: datetime) -> Findin
     kept.last_seen = _iso(last)
     kept.severity = assessed.severity
     kept.severity_reason = (
-        f"{assessed.reason} One event counted once across {len(members)} copies of the kernel log ({names})."
+        f"{assessed.reason} Each event counted once across {len(members)} copies of the kernel log ({names})."
     )
     kept.detail = {
         **kept.detail,
@@ -180,22 +186,20 @@ def _merge(rule: Rule, members: list[Finding], collected_at: datetime) -> Findin
     return kept
 
 
-def _dedupe_events(events: list[dict[str, Any]], rules: Mapping[str, Rule], merged: Mapping[str, Finding]) -> None:
-    """One timeline event per (rule, message, moment) across kernel-log copies; merged severities."""
-    if not merged:
-        return
+def _dedupe_events(events: list[dict[str, Any]], merged: Mapping[str, Any]) -> Counter[str]:
+    """Keep one timeline event per (rule, message, moment) of the merged rules, from the preferred copy;
+    return how many distinct events each merged rule has."""
     order = sorted(
         range(len(events)),
         key=lambda i: (copy_rank(events[i]["file"]) if events[i]["rule"] in merged else -1, i),
     )
     seen: dict[tuple[str, str], list[datetime]] = {}
+    distinct: Counter[str] = Counter()
     drop: set[int] = set()
     for i in order:
         event = events[i]
-        finding = merged.get(event["rule"])
-        if finding is None:
+        if event["rule"] not in merged:
             continue
-        event["severity"] = finding.severity.value
         when = _parse(event.get("time"))
         if when is None:
             continue
@@ -205,8 +209,10 @@ def _dedupe_events(events: list[dict[str, Any]], rules: Mapping[str, Rule], merg
             drop.add(i)
         else:
             times.append(when)
+            distinct[event["rule"]] += 1
     if drop:
         events[:] = [e for i, e in enumerate(events) if i not in drop]
+    return distinct
 
 
 def kernel_message(text: str) -> str:
