@@ -29,6 +29,7 @@ def xid(*codes: int) -> str:
 
 _HARDWARE = Scale(floor=H)
 """A fatal GPU or Neuron error leaves the device suspect until it is reset: never below HIGH."""
+_NEURON = " Jobs on the device fail or compute wrong results; the node needs replacing. Never below HIGH."
 _OTHER_FATAL = tuple(c for c in FATAL_XIDS if c not in (48, 63, 64, 74))
 
 RULES: tuple[Rule, ...] = (
@@ -173,7 +174,7 @@ RULES: tuple[Rule, ...] = (
         "Neuron device on-chip SRAM uncorrectable error",
         KERNEL_LOGS,
         pattern=r"NEURON_HW_ERR=SRAM_UNCORRECTABLE_ERROR\b",
-        description="On-chip SRAM on a Neuron device had a parity error and produced wrong results.",
+        description="On-chip SRAM on a Neuron device had a parity error and produced wrong results." + _NEURON,
         scale=_HARDWARE,
         remedy=Remedy.NODE,
         nma=("NeuronSRAMUncorrectableError",),
@@ -185,7 +186,7 @@ RULES: tuple[Rule, ...] = (
         "NeuronCore uncorrectable memory error",
         KERNEL_LOGS,
         pattern=r"NEURON_HW_ERR=NC_UNCORRECTABLE_ERROR\b",
-        description="A NeuronCore hit an uncorrectable memory error.",
+        description="A NeuronCore hit an uncorrectable memory error." + _NEURON,
         scale=_HARDWARE,
         remedy=Remedy.NODE,
         nma=("NeuronNCUncorrectableError",),
@@ -197,7 +198,7 @@ RULES: tuple[Rule, ...] = (
         "Neuron device HBM uncorrectable error",
         KERNEL_LOGS,
         pattern=r"NEURON_HW_ERR=HBM_UNCORRECTABLE_ERROR\b",
-        description="High-bandwidth memory on a Neuron device had an uncorrectable error and produced wrong results.",
+        description="High-bandwidth memory on a Neuron device had an uncorrectable error." + _NEURON,
         scale=_HARDWARE,
         remedy=Remedy.NODE,
         nma=("NeuronHBMUncorrectableError",),
@@ -209,7 +210,7 @@ RULES: tuple[Rule, ...] = (
         "Neuron device DMA engine error",
         KERNEL_LOGS,
         pattern=r"NEURON_HW_ERR=DMA_ERROR\b",
-        description="A DMA engine on a Neuron device hit an unrecoverable error.",
+        description="A DMA engine on a Neuron device hit an unrecoverable error." + _NEURON,
         scale=_HARDWARE,
         remedy=Remedy.NODE,
         nma=("NeuronDMAError",),

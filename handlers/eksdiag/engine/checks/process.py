@@ -87,6 +87,8 @@ def check_pid_limit(artifacts: ArtifactMap) -> list[Hit]:
         return []
     holders = [t for t in top if t.get("text")][:MAX_EVIDENCE]
     evidence = [Evidence(int(t["line"]), str(t["text"])) for t in holders]
+    if not evidence:  # no per-process lines to show: point at the limit instead
+        path, evidence = SYSCTL, [Evidence(limit.line, limit.text)]
     biggest = (
         f" Most threads: {holders[0]['command'][:80]} (PID {holders[0]['pid']}, {holders[0]['threads']:,})."
         if holders

@@ -147,6 +147,8 @@ def parse_xfs(lines: Iterable[Line]) -> dict[str, Any]:
         head = stripped.split("=", 1)[0].strip()
         if head in ("data", "naming", "log", "realtime"):
             section = head
+        if current is not None and "=" in stripped and section in ("naming", "log", "realtime"):
+            continue
         if current is not None and "=" in stripped and section in ("meta-data", "data"):
             for key, value in _XFS_KV.findall(text):
                 if key == "sparse" and section == "meta-data":
