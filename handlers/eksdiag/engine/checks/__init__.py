@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eksdiag.engine.checks.accelerators import ACCELERATOR_RULES
 from eksdiag.engine.checks.kernel import KERNEL_RULES
 from eksdiag.engine.checks.network import NETWORK_RULES
 from eksdiag.engine.checks.process import PROCESS_RULES
@@ -11,5 +12,5 @@ from eksdiag.engine.checks.system import SYSTEM_RULES
 from eksdiag.engine.model import Rule
 
 ARTIFACT_RULES: tuple[Rule, ...] = (
-    NETWORK_RULES + SYSTEM_RULES + RUNTIME_RULES + KERNEL_RULES + PROCESS_RULES + STORAGE_RULES
+    NETWORK_RULES + SYSTEM_RULES + RUNTIME_RULES + KERNEL_RULES + PROCESS_RULES + STORAGE_RULES + ACCELERATOR_RULES
 )
