@@ -322,7 +322,7 @@ _BUNDLE_FILES = [
     r"cni/(10-aws\.conflist|cni-configuration-variables-containerd\.json|cni-configuration-variables-dockerd\.txt)",
     r"sysctls/sysctl_all\.txt",
     r"sandbox-image/sandbox-image-log\.txt",
-    r"gpu/nvidia-bug-report\.log",
+    r"gpu/nvidia-bug-report\.log(?:\.gz|\*)?",  # nvidia-bug-report.sh gzips its --output-file when gzip exists
     r"var_log/(messages|syslog|cron|cloud-init\.log|cloud-init-output\.log|user-data\.log|kube-proxy\.log"
     r"|aws-routed-eni/(ipamd|plugin|egress-v[46]-plugin|network-policy-agent|ebpf-sdk)\.log"
     r"|aws-routed-eni/(ipamd|plugin)\*?|aws-routed-eni/|aws-routed-eni/ipamd-\*\.log\.gz"
