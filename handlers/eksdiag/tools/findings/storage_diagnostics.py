@@ -72,8 +72,24 @@ SECTIONS: tuple[Section, ...] = (
     Section("mounts", ("storage/mounts.txt", "storage/fstab.txt", "storage/lsblk.txt"), (), _mounts),
     Section(
         "filesystem",
-        ("kernel/dmesg*", "kubelet/kubelet.log*", "containerd/containerd-log.txt*", "var_log/messages*"),
-        ("kernel.fs-error", "runtime.no-space", "runtime.snapshot-error", "kubelet.eviction.disk"),
+        (
+            "kernel/dmesg*",
+            "kubelet/kubelet.log*",
+            "containerd/containerd-log.txt*",
+            "var_log/messages*",
+            "storage/xfs.txt",
+            "system/io_throttling.txt",
+        ),
+        (
+            "kernel.fs-error",
+            "storage.block-io-error",
+            "storage.nvme-timeout",
+            "storage.io-delay",
+            "storage.xfs-free-space-fragmented",
+            "runtime.no-space",
+            "runtime.snapshot-error",
+            "kubelet.eviction.disk",
+        ),
         _filesystem,
     ),
     Section(
