@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from eksdiag.engine.checks.accelerators import (
-    check_ecc,
-    check_fabric,
-    check_pcie,
-    check_power,
-    check_remap,
-    check_thermal,
-)
+from eksdiag.engine.checks.accelerators import ECC, FABRIC, PCIE, POWER, REMAP, THERMAL
 from eksdiag.engine.model import Severity
 from eksdiag.engine.parsers import spec_for
 from eksdiag.engine.parsers.nvidia import parse_nvidia_bug_report
@@ -87,14 +80,14 @@ def test_older_drivers_double_bit_totals_and_throttle_reasons() -> None:
 
 
 CHECKS = [
-    (check_ecc, {"dbe": 1}, Severity.CRITICAL, "uncorrectable"),
-    (check_remap, {"remap_pending": "Yes"}, Severity.HIGH, "waits for a GPU reset"),
-    (check_remap, {"remap_pending": "Yes", "remap_failure": "Yes"}, Severity.CRITICAL, "no spare rows"),
-    (check_thermal, {"hw_thermal": "Active"}, Severity.HIGH, "HW Thermal Slowdown"),
-    (check_power, {"power_brake": "Active"}, Severity.HIGH, "power brake"),
-    (check_pcie, {"replays": 3}, Severity.LOW, "3 PCIe replays"),
-    (check_pcie, {"replays": 250}, Severity.MEDIUM, "250 PCIe replays"),
-    (check_fabric, {"fabric_status": "Failure"}, Severity.CRITICAL, "training failed"),
+    (ECC, {"dbe": 1}, Severity.CRITICAL, "uncorrectable"),
+    (REMAP, {"remap_pending": "Yes"}, Severity.HIGH, "waits for a GPU reset"),
+    (REMAP, {"remap_pending": "Yes", "remap_failure": "Yes"}, Severity.CRITICAL, "no spare rows"),
+    (THERMAL, {"hw_thermal": "Active"}, Severity.HIGH, "HW Thermal Slowdown"),
+    (POWER, {"power_brake": "Active"}, Severity.HIGH, "power brake"),
+    (PCIE, {"replays": 3}, Severity.LOW, "3 PCIe replays"),
+    (PCIE, {"replays": 250}, Severity.MEDIUM, "250 PCIe replays"),
+    (FABRIC, {"fabric_status": "Failure"}, Severity.CRITICAL, "training failed"),
 ]
 
 

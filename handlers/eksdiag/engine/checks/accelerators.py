@@ -10,9 +10,10 @@ that moment. Each check returns at most one hit for the report, naming the GPUs 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from eksdiag.engine.checks._hits import artifacts_of_kind
+from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
 from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Remedy, Rule, Severity
 
 REPORT = "gpu/nvidia-bug-report.log*"
@@ -46,11 +47,10 @@ def _gpu_hits(
         others = f" ({len(judged)} GPUs affected)" if len(judged) > 1 else ""
         reason = f"GPU {judged[0][0]['bus']}: {what}{others}. {cause}"
         hits.append(
-            Hit(
-                rule=rule,
-                file=path,
-                line=evidence[0].line if evidence else int(judged[0][0]["line"]),
-                evidence=evidence,
+            hit_on_evidence(
+                rule,
+                path,
+                evidence,
                 count=len(judged),
                 severity=worst,
                 reason=reason,
@@ -130,122 +130,89 @@ def _fabric(gpu: Mapping[str, Any]) -> Verdict | None:
     return Severity.CRITICAL, f"NVSwitch fabric training failed (status {status})", ["fabric_status"]
 
 
-def check_ecc(artifacts: ArtifactMap) -> list[Hit]:
-    return _gpu_hits(
-        artifacts,
-        "accelerator.nvidia.ecc-uncorrectable",
-        _ecc,
-        "Data on the GPU was lost; it needs a reset before it can be trusted again.",
-    )
+@dataclass(frozen=True)
+class GpuCheck:
+    """One rule over the GPUs of the snapshot: ``judge`` says what is wrong with a GPU, ``cause`` why it matters."""
+
+    rule: str
+    severity: Severity
+    title: str
+    judge: Callable[[Mapping[str, Any]], Verdict | None]
+    cause: str
+    description: str
+    nma: str
+
+    def __call__(self, artifacts: ArtifactMap) -> list[Hit]:
+        return _gpu_hits(artifacts, self.rule, self.judge, self.cause)
+
+    def as_rule(self) -> Rule:
+        return Rule(
+            id=self.rule,
+            severity=self.severity,
+            category="accelerator",
+            title=self.title,
+            files=(REPORT,),
+            check=self,
+            description=self.description,
+            remedy=Remedy.NODE,
+            nma=(self.nma,),
+        )
 
 
-def check_remap(artifacts: ArtifactMap) -> list[Hit]:
-    return _gpu_hits(
-        artifacts,
-        "accelerator.nvidia.memory-remap",
-        _remap,
-        "EC2 recommends replacing the instance when GPU memory rows fail.",
-    )
-
-
-def check_thermal(artifacts: ArtifactMap) -> list[Hit]:
-    return _gpu_hits(
-        artifacts,
-        "accelerator.nvidia.thermal-slowdown",
-        _thermal,
-        "Jobs on the GPU run slower; a GPU that keeps overheating on EC2 is a hardware fault.",
-    )
-
-
-def check_power(artifacts: ArtifactMap) -> list[Hit]:
-    return _gpu_hits(
-        artifacts,
-        "accelerator.nvidia.power-brake",
-        _power,
-        "The GPU runs at minimum clocks while the brake holds.",
-    )
-
-
-def check_pcie(artifacts: ArtifactMap) -> list[Hit]:
-    return _gpu_hits(
-        artifacts,
-        "accelerator.nvidia.pcie-replays",
-        _pcie,
-        "Replays cost bandwidth; a growing count means a degrading link.",
-    )
-
-
-def check_fabric(artifacts: ArtifactMap) -> list[Hit]:
-    return _gpu_hits(
-        artifacts,
-        "accelerator.nvidia.fabric-unhealthy",
-        _fabric,
-        "Without a trained fabric the GPUs cannot use NVLink: multi-GPU jobs fail.",
-    )
-
-
-def _rule(rule_id: str, severity: Severity, title: str, check: Any, description: str, nma: str) -> Rule:
-    return Rule(
-        id=rule_id,
-        severity=severity,
-        category="accelerator",
-        title=title,
-        files=(REPORT,),
-        check=check,
-        description=description,
-        remedy=Remedy.NODE,
-        nma=(nma,),
-    )
-
-
-ACCELERATOR_RULES: tuple[Rule, ...] = (
-    _rule(
-        "accelerator.nvidia.ecc-uncorrectable",
-        Severity.CRITICAL,
-        "GPU uncorrectable (double-bit) ECC errors since the driver loaded",
-        check_ecc,
-        "nvidia-smi's volatile uncorrectable ECC counters (DRAM and SRAM, or Double Bit on older GPUs) above 0.",
-        "NvidiaDoubleBitError",
-    ),
-    _rule(
-        "accelerator.nvidia.memory-remap",
-        Severity.HIGH,
-        "GPU memory row remapping or page retirement pending or failed",
-        check_remap,
-        "Remapped Rows Pending (HIGH: needs a GPU reset) or Remapping Failure Occurred (CRITICAL); Retired Pages "
-        "pending on older GPUs.",
-        "NvidiaPageRetirement",
-    ),
-    _rule(
-        "accelerator.nvidia.thermal-slowdown",
-        Severity.HIGH,
-        "GPU thermal slowdown active at collection",
-        check_thermal,
-        "Clocks Event Reasons: HW Thermal Slowdown (HIGH) or SW Thermal Slowdown (MEDIUM) active.",
-        "NvidiaThermalError",
-    ),
-    _rule(
-        "accelerator.nvidia.power-brake",
-        Severity.HIGH,
-        "GPU power brake slowdown active at collection",
-        check_power,
-        "Clocks Event Reasons: HW Power Brake Slowdown active (a power-supply or platform signal).",
-        "NvidiaPowerError",
-    ),
-    _rule(
-        "accelerator.nvidia.pcie-replays",
-        Severity.MEDIUM,
-        "GPU PCIe replays since reset",
-        check_pcie,
-        "PCI Replays Since Reset: LOW above 0, MEDIUM from 100, HIGH from 10,000.",
-        "NvidiaPCIeError",
-    ),
-    _rule(
-        "accelerator.nvidia.fabric-unhealthy",
-        Severity.CRITICAL,
-        "NVSwitch fabric not trained or failed",
-        check_fabric,
-        "nvidia-smi Fabric State not Completed (HIGH) or Status not Success (CRITICAL) on NVSwitch systems.",
-        "NvidiaFabricError",
-    ),
+ECC = GpuCheck(
+    "accelerator.nvidia.ecc-uncorrectable",
+    Severity.CRITICAL,
+    "GPU uncorrectable (double-bit) ECC errors since the driver loaded",
+    _ecc,
+    "Data on the GPU was lost; it needs a reset before it can be trusted again.",
+    "nvidia-smi's volatile uncorrectable ECC counters (DRAM and SRAM, or Double Bit on older GPUs) above 0.",
+    "NvidiaDoubleBitError",
 )
+REMAP = GpuCheck(
+    "accelerator.nvidia.memory-remap",
+    Severity.HIGH,
+    "GPU memory row remapping or page retirement pending or failed",
+    _remap,
+    "EC2 recommends replacing the instance when GPU memory rows fail.",
+    "Remapped Rows Pending (HIGH: needs a GPU reset) or Remapping Failure Occurred (CRITICAL); Retired Pages "
+    "pending on older GPUs.",
+    "NvidiaPageRetirement",
+)
+THERMAL = GpuCheck(
+    "accelerator.nvidia.thermal-slowdown",
+    Severity.HIGH,
+    "GPU thermal slowdown active at collection",
+    _thermal,
+    "Jobs on the GPU run slower; a GPU that keeps overheating on EC2 is a hardware fault.",
+    "Clocks Event Reasons: HW Thermal Slowdown (HIGH) or SW Thermal Slowdown (MEDIUM) active.",
+    "NvidiaThermalError",
+)
+POWER = GpuCheck(
+    "accelerator.nvidia.power-brake",
+    Severity.HIGH,
+    "GPU power brake slowdown active at collection",
+    _power,
+    "The GPU runs at minimum clocks while the brake holds.",
+    "Clocks Event Reasons: HW Power Brake Slowdown active (a power-supply or platform signal).",
+    "NvidiaPowerError",
+)
+PCIE = GpuCheck(
+    "accelerator.nvidia.pcie-replays",
+    Severity.MEDIUM,
+    "GPU PCIe replays since reset",
+    _pcie,
+    "Replays cost bandwidth; a growing count means a degrading link.",
+    "PCI Replays Since Reset: LOW above 0, MEDIUM from 100, HIGH from 10,000.",
+    "NvidiaPCIeError",
+)
+FABRIC = GpuCheck(
+    "accelerator.nvidia.fabric-unhealthy",
+    Severity.CRITICAL,
+    "NVSwitch fabric not trained or failed",
+    _fabric,
+    "Without a trained fabric the GPUs cannot use NVLink: multi-GPU jobs fail.",
+    "nvidia-smi Fabric State not Completed (HIGH) or Status not Success (CRITICAL) on NVSwitch systems.",
+    "NvidiaFabricError",
+)
+
+ACCELERATOR_RULES: tuple[Rule, ...] = tuple(c.as_rule() for c in (ECC, REMAP, THERMAL, POWER, PCIE, FABRIC))

@@ -8,7 +8,7 @@ zram devices (swap total equals their summed size), swap used is the data stored
 
 from __future__ import annotations
 
-from eksdiag.engine.checks._hits import artifacts_of_kind
+from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
 from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Remedy, Rule, Severity
 
 ZRAM_BAR = 0.10
@@ -48,11 +48,10 @@ def check_zram_usage(artifacts: ArtifactMap) -> list[Hit]:
         f"{ZRAM_BAR:.0%}: the node is short of memory and compresses pages into RAM to keep going."
     )
     return [
-        Hit(
-            rule="kernel.zram-usage-high",
-            file=top_path,
-            line=int(swap["line"]),
-            evidence=[Evidence(int(swap["line"]), str(swap.get("text") or ""))],
+        hit_on_evidence(
+            "kernel.zram-usage-high",
+            top_path,
+            [Evidence(int(swap["line"]), str(swap.get("text") or ""))],
             severity=severity,
             reason=reason,
             detail={"zram_devices": [d["name"] for d in devices], "zram_bytes": zram_size, "share": round(share, 4)},

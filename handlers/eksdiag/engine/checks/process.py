@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from eksdiag.engine.checks._hits import artifacts_of_kind
+from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
 from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Remedy, Rule, Severity
 from eksdiag.engine.parsers.limits import KernelLimits, SysctlValue, kernel_limits
 
@@ -100,11 +100,10 @@ def check_pid_limit(artifacts: ArtifactMap) -> list[Hit]:
         f"tighter task limit; at 100% every fork and thread creation fails (kubelet, containerd, probes).{biggest}"
     )
     return [
-        Hit(
-            rule="process.pid-limit-near",
-            file=path,
-            line=evidence[0].line if evidence else 1,
-            evidence=evidence,
+        hit_on_evidence(
+            "process.pid-limit-near",
+            path,
+            evidence,
             severity=severity,
             reason=reason,
             detail={
@@ -145,11 +144,10 @@ def check_file_limit(artifacts: ArtifactMap) -> list[Hit]:
         "socket and pipe on the node fails with ENFILE. A process leaking descriptors is the usual cause."
     )
     return [
-        Hit(
-            rule="process.file-limit-near",
-            file=SYSCTL,
-            line=evidence[0].line,
-            evidence=evidence,
+        hit_on_evidence(
+            "process.file-limit-near",
+            SYSCTL,
+            evidence,
             severity=severity,
             reason=reason,
             detail={"allocated": allocated, "maximum": maximum, "fraction": round(fraction, 4)},
@@ -187,11 +185,10 @@ def check_zombies(artifacts: ArtifactMap) -> list[Hit]:
         )
         evidence = [Evidence(int(r["line"]), str(r["text"])) for r in rows[:MAX_EVIDENCE]]
         hits.append(
-            Hit(
-                rule="process.zombies",
-                file=path,
-                line=evidence[0].line if evidence else 1,
-                evidence=evidence,
+            hit_on_evidence(
+                "process.zombies",
+                path,
+                evidence,
                 count=zombies,
                 severity=severity,
                 reason=reason,
@@ -232,11 +229,10 @@ def check_large_environments(artifacts: ArtifactMap) -> list[Hit]:
         ordered = sorted(rows, key=lambda r: -int(r["count"]))[:MAX_EVIDENCE]
         evidence = sorted((Evidence(int(r["line"]), str(r["text"])) for r in ordered), key=lambda e: e.line)
         hits.append(
-            Hit(
-                rule="process.environment-large",
-                file=path,
-                line=evidence[0].line if evidence else 1,
-                evidence=evidence,
+            hit_on_evidence(
+                "process.environment-large",
+                path,
+                evidence,
                 count=processes,
                 severity=severity,
                 reason=reason,
@@ -276,11 +272,10 @@ def check_rapid_cron(artifacts: ArtifactMap) -> list[Hit]:
             evidence.append(Evidence(int(job["first_line"]), str(job["first_text"])))
         evidence.sort(key=lambda e: e.line)
         hits.append(
-            Hit(
-                rule="process.cron-rapid",
-                file=path,
-                line=evidence[0].line,
-                evidence=evidence,
+            hit_on_evidence(
+                "process.cron-rapid",
+                path,
+                evidence,
                 count=sum(int(j["rapid_runs"]) for j in jobs),
                 severity=severity,
                 reason=reason,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eksdiag.engine.checks._hits import artifacts_of_kind
+from eksdiag.engine.checks._hits import artifacts_of_kind, hit_on_evidence
 from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Remedy, Rule, Severity
 
 MAX_EVIDENCE = 5
@@ -112,11 +112,10 @@ def check_io_delays(artifacts: ArtifactMap) -> list[Hit]:
         key=lambda e: e.line,
     )
     return [
-        Hit(
-            rule="storage.io-delay",
-            file=path,
-            line=evidence[0].line if evidence else 1,
-            evidence=evidence,
+        hit_on_evidence(
+            "storage.io-delay",
+            path,
+            evidence,
             count=len(delayed),
             severity=worst["severity"],
             reason=reason,
@@ -209,11 +208,10 @@ def check_xfs_free_space(artifacts: ArtifactMap) -> list[Hit]:
             key=lambda e: e.line,
         )
         hits.append(
-            Hit(
-                rule="storage.xfs-free-space-fragmented",
-                file=path,
-                line=evidence[0].line,
-                evidence=evidence,
+            hit_on_evidence(
+                "storage.xfs-free-space-fragmented",
+                path,
+                evidence,
                 count=len(assessed),
                 severity=severity,
                 reason=reason if len(assessed) == 1 else f"{reason} {len(assessed)} XFS filesystems are affected.",

@@ -17,21 +17,16 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from eksdiag.engine.parsers.base import Line
+from eksdiag.engine.parsers.base import HeadedTable, Line, clip
 from eksdiag.engine.parsers.df import human_to_int
 
 MAX_ROWS = 200
-MAX_TEXT = 300
 
 _XFS_META = re.compile(r"meta-data=(\S+)\s+isize=(\d+)\s+agcount=(\d+)")
 _XFS_KV = re.compile(r"\b(bsize|blocks|sparse|agsize)=(\d+)")
 _FREESP_ROW = re.compile(r"\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s*$")
 _FREESP_SUMMARY = re.compile(r"(total free extents|total free blocks|average free extent size)\s+(\S+)")
 _LSBLK_TREE = re.compile(r"^[\s│├└─|`\-]*")
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
 
 
 # --- io_throttling.txt ---------------------------------------------------------------------------
@@ -46,17 +41,10 @@ def parse_io_throttling(lines: Iterable[Line]) -> dict[str, Any]:
     """
     rows: list[dict[str, Any]] = []
     processes = 0
-    header_line: int | None = None
-    unparsed = 0
-    for number, text in lines:
-        parts = text.split()
-        if not parts:
-            continue
-        if parts[0] == "PID" and header_line is None:
-            header_line = number
-            continue
+    table = HeadedTable(("PID", "Name"))
+    for number, text, parts in table.rows(lines):
         if len(parts) < 3 or not parts[0].isdigit() or not parts[-1].isdigit():
-            unparsed += 1
+            table.unparsed += 1
             continue
         processes += 1
         name = " ".join(parts[1:-1])
@@ -64,11 +52,11 @@ def parse_io_throttling(lines: Iterable[Line]) -> dict[str, Any]:
         rows.append(
             {
                 "pid": parts[0],
-                "name": _clip(name[1:-1] if reliable and name.startswith("(") else name),
+                "name": clip(name[1:-1] if reliable and name.startswith("(") else name),
                 "delay_ticks": int(parts[-1]),
                 "reliable": reliable,
                 "line": number,
-                "text": _clip(text),
+                "text": clip(text),
             }
         )
         if len(rows) > 4 * MAX_ROWS:
@@ -78,8 +66,8 @@ def parse_io_throttling(lines: Iterable[Line]) -> dict[str, Any]:
         "kind": "io-throttling",
         "rows": kept,
         "processes": processes,
-        "header_line": header_line,
-        "unparsed": unparsed,
+        "header_line": table.header_line,
+        "unparsed": table.unparsed,
         "truncated": processes > len(kept),
     }
 
@@ -170,7 +158,7 @@ def parse_xfs(lines: Iterable[Line]) -> dict[str, Any]:
             else:
                 current["average_extent"] = _number(value)
                 current["average_line"] = number
-                current["average_text"] = _clip(text)
+                current["average_text"] = clip(text)
             continue
         row = _FREESP_ROW.match(text)
         if row is not None:
@@ -216,7 +204,7 @@ def parse_lsblk(lines: Iterable[Line]) -> dict[str, Any]:
                 "type": parts[5],
                 "mountpoint": parts[6].strip() if len(parts) > 6 else "",
                 "line": number,
-                "text": _clip(text),
+                "text": clip(text),
             }
         )
     return {"kind": "lsblk", "devices": devices, "unparsed": unparsed}

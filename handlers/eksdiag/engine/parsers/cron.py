@@ -13,23 +13,18 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from eksdiag.engine.parsers.base import Line
+from eksdiag.engine.parsers.base import Line, clip
 from eksdiag.engine.parsers.logline import parse_journal_short
 
 RAPID_SECONDS = 300
 """The EKS Node Monitoring Agent's bar: a job that runs again within five minutes runs rapidly."""
 MAX_JOBS = 10_000
 MAX_RAPID = 200
-MAX_TEXT = 300
 
 _CMD = re.compile(r"\(([^()\s]*)\) CMD \((.*)\)\s*$", re.DOTALL)
 _PSEUDO_YEAR = 2000
 """A leap year, so ``Feb 29`` parses; the log has no year and only gaps between runs matter."""
 _HALF_YEAR = timedelta(days=183)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
 
 
 def parse_cron_log(lines: Iterable[Line]) -> dict[str, Any]:
@@ -77,13 +72,13 @@ def parse_cron_log(lines: Iterable[Line]) -> dict[str, Any]:
             if job["min_gap_seconds"] is None or gap < job["min_gap_seconds"]:
                 job["min_gap_seconds"] = int(gap)
             job.setdefault("first_line", number)
-            job.setdefault("first_text", _clip(text))
+            job.setdefault("first_text", clip(text))
             job["last_line"] = number
-            job["last_text"] = _clip(text)
+            job["last_text"] = clip(text)
     rapid = [
         {
             "user": user,
-            "command": _clip(command),
+            "command": clip(command),
             "runs": job["runs"],
             "rapid_runs": job["rapid_runs"],
             "min_gap_seconds": job["min_gap_seconds"],

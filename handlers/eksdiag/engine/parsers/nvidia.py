@@ -20,10 +20,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from eksdiag.engine.parsers.base import Line
+from eksdiag.engine.parsers.base import Line, clip
 
 MAX_GPUS = 64
-MAX_TEXT = 300
 
 _BANNER = "NVSMI LOG"
 _GPU = re.compile(r"GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])\s*$")
@@ -31,10 +30,6 @@ _KEY_VALUE = re.compile(r"( *)(\S(?:.*?\S)?)\s+: ?(.*?)\s*$")
 _HEADING = re.compile(r"( *)(\S(?:.*?\S)?)\s*$")
 _CLOCK_REASONS = ("Clocks Event Reasons", "Clocks Throttle Reasons")
 _SLOWDOWNS = ("HW Thermal Slowdown", "SW Thermal Slowdown", "HW Power Brake Slowdown")
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
 
 
 def _int(value: str) -> int | None:
@@ -107,7 +102,7 @@ def _record(gpu: dict[str, Any], context: list[str], key: str, value: str, numbe
     section = context[0] if context else ""
     what: str | None = None
     if not context and key == "Product Name":
-        gpu["product"] = _clip(value)
+        gpu["product"] = clip(value)
     elif context[:2] == ["ECC Errors", "Volatile"] and (
         key in ("DRAM Uncorrectable", "SRAM Uncorrectable") or (context[2:] == ["Double Bit"] and key == "Total")
     ):
@@ -129,7 +124,7 @@ def _record(gpu: dict[str, Any], context: list[str], key: str, value: str, numbe
         gpu["slowdowns"].append(key)
         what = key
     elif section == "Fabric" and key in ("State", "Status"):
-        gpu["fabric_state" if key == "State" else "fabric_status"] = _clip(value)
+        gpu["fabric_state" if key == "State" else "fabric_status"] = clip(value)
         what = "fabric_state" if key == "State" else "fabric_status"
     if what is not None:
-        gpu["evidence"][what] = {"line": number, "text": _clip(text)}
+        gpu["evidence"][what] = {"line": number, "text": clip(text)}

@@ -17,14 +17,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from eksdiag.engine.parsers.base import Line
+from eksdiag.engine.parsers.base import HeadedTable, Line, clip
 
 MAX_KEPT = 200
 """Rows kept per list (zombies, large environments, top thread owners)."""
 MAX_PROCESSES = 200_000
 """Per-PID tables (commands, thread counts) stop growing beyond this many PIDs."""
-MAX_TEXT = 300
-"""Characters of a command line kept in a row."""
 TOP_THREAD_OWNERS = 10
 
 _PS_ROW = re.compile(
@@ -49,12 +47,8 @@ _STAT_FIELDS_AFTER_COMM = 40
 """``/proc/<pid>/stat`` fields after ``(comm)`` up to ``delayacct_blkio_ticks`` (field 42)."""
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
-
-
 def _row(number: int, text: str) -> dict[str, Any]:
-    return {"line": number, "text": _clip(text)}
+    return {"line": number, "text": clip(text)}
 
 
 # --- ps fauxwww ----------------------------------------------------------------------------------
@@ -104,7 +98,7 @@ def parse_ps(lines: Iterable[Line]) -> dict[str, Any]:
         parent = ancestors[-1] if ancestors and len(ancestors) == depth else None
         ancestors.append((pid, command))
         if len(commands) < MAX_PROCESSES:
-            commands[pid] = _clip(command)
+            commands[pid] = clip(command)
         else:
             truncated = True
         if stat.startswith("Z"):
@@ -115,7 +109,7 @@ def parse_ps(lines: Iterable[Line]) -> dict[str, Any]:
                         **_row(number, text),
                         "pid": pid,
                         "parent_pid": parent[0] if parent else None,
-                        "parent": _clip(parent[1]) if parent else None,
+                        "parent": clip(parent[1]) if parent else None,
                     }
                 )
             else:
@@ -176,7 +170,7 @@ def parse_ps_threads(lines: Iterable[Line]) -> dict[str, Any]:
             run[1] += 1
             continue
         close(run)
-        run = [pid, 1, number, _clip(text)]
+        run = [pid, 1, number, clip(text)]
         if len(pids) < MAX_PROCESSES:
             pids.add(pid)
         else:
@@ -198,7 +192,7 @@ def parse_ps_threads(lines: Iterable[Line]) -> dict[str, Any]:
 
 def _ps_threads_command(text: str) -> str:
     m = _PS_THREADS_ROW.match(text)
-    return _clip(m.group(5)) if m else ""
+    return clip(m.group(5)) if m else ""
 
 
 # --- top -b -n 1 ---------------------------------------------------------------------------------
@@ -257,7 +251,7 @@ def _top_memory(m: re.Match[str] | None, number: int, text: str) -> dict[str, An
         "free": _scaled(m.group(3), unit),
         "used": _scaled(m.group(4), unit),
         "line": number,
-        "text": _clip(text),
+        "text": clip(text),
     }
 
 
@@ -322,7 +316,7 @@ def parse_allprocstat(lines: Iterable[Line]) -> dict[str, Any]:
             unparsed += 1
             continue
         entry: dict[str, Any] = {
-            "comm": _clip(comm),
+            "comm": clip(comm),
             "state": fields[0],
             "threads": task_count,
             "start_ticks": start_ticks,
@@ -358,17 +352,10 @@ def parse_large_environments(lines: Iterable[Line]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     largest: dict[str, Any] | None = None
     processes = 0
-    header_line: int | None = None
-    unparsed = 0
-    for number, text in lines:
-        parts = text.split()
-        if not parts:
-            continue
-        if parts == ["PID", "Count"]:
-            header_line = number
-            continue
+    table = HeadedTable(("PID", "Count"))
+    for number, text, parts in table.rows(lines):
         if len(parts) != 2 or not parts[0].isdigit() or not parts[1].isdigit():
-            unparsed += 1
+            table.unparsed += 1
             continue
         processes += 1
         row = {"pid": parts[0], "count": int(parts[1]), **_row(number, text)}
@@ -381,7 +368,7 @@ def parse_large_environments(lines: Iterable[Line]) -> dict[str, Any]:
         "processes": processes,
         "largest": largest,
         "rows": rows,
-        "header_line": header_line,
-        "unparsed": unparsed,
+        "header_line": table.header_line,
+        "unparsed": table.unparsed,
         "truncated": processes > len(rows),
     }
