@@ -82,6 +82,18 @@ def test_each_zombie_is_tied_to_the_parent_above_it_in_the_forest() -> None:
     assert parsed["zombie_rows"][0]["parent"] == "/usr/local/bin/job-runner"
 
 
+def test_ps_repeats_its_header_on_every_page() -> None:
+    """``--headers`` prints the header again every screenful; the forest and the thread runs go on under it."""
+    ps = node_state.ps_txt().splitlines()
+    ps.insert(11, ps[0])
+    parsed = parse_ps(lines("\n".join(ps)))
+    assert parsed["processes"] == len(node_state.PROCESSES) and parsed["unparsed"] == 0
+    threads = node_state.ps_threads_txt().splitlines()
+    threads.insert(20, threads[0])
+    parsed_threads = parse_ps_threads(lines("\n".join(threads)))
+    assert parsed_threads["unparsed"] == 0 and parsed_threads["top"][0]["threads"] == 17
+
+
 def test_ps_threads_counts_threads_and_ranks_their_owners() -> None:
     parsed = parse_ps_threads(lines(node_state.ps_threads_txt()))
     assert parsed["threads"] == sum(p.threads for p in node_state.PROCESSES)
@@ -200,6 +212,21 @@ def test_xfs_summary_without_xfs_info_and_nan_average() -> None:
     first, second = parsed["filesystems"]
     assert first["device"] is None and first["average_extent"] == 7.5
     assert second["average_extent"] is None and second["free_extents"] == 0
+
+
+def test_lsblk_joins_a_second_mountpoint_and_reads_an_unset_zram() -> None:
+    text = (
+        "NAME  MAJ:MIN RM  SIZE RO TYPE MOUNTPOINTS\n"
+        "zram0 253:0    0    0B  0 disk \n"
+        "vda   254:0    0  256G  0 disk /run/netns\n"
+        "                               /\n"
+    )
+    parsed = parse_lsblk(lines(text))
+    assert parsed["unparsed"] == 0
+    assert [(d["name"], d["size"], d["mountpoint"]) for d in parsed["devices"]] == [
+        ("zram0", 0, ""),
+        ("vda", 256 * 2**30, "/run/netns /"),
+    ]
 
 
 def test_lsblk_strips_the_tree_and_reads_sizes() -> None:

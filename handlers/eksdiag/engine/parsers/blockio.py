@@ -192,6 +192,9 @@ def parse_lsblk(lines: Iterable[Line]) -> dict[str, Any]:
             continue
         name_part = _LSBLK_TREE.sub("", text)
         parts = name_part.split(None, 6)
+        if len(parts) == 1 and text[:1].isspace() and devices:  # lsblk 2.37+: one more mountpoint of the device above
+            devices[-1]["mountpoint"] = f"{devices[-1]['mountpoint']} {parts[0]}".strip()
+            continue
         if len(parts) < 6 or ":" not in parts[1]:
             unparsed += 1
             continue

@@ -84,8 +84,8 @@ def parse_ps(lines: Iterable[Line]) -> dict[str, Any]:
     for number, text in lines:
         if not text.strip():
             continue
-        if header_line is None and text.lstrip().startswith("USER") and "COMMAND" in text:
-            header_line = number
+        if text.lstrip().startswith("USER") and text.rstrip().endswith("COMMAND"):
+            header_line = header_line or number  # --headers repeats the header on every page
             continue
         m = _PS_ROW.match(text)
         if m is None:
@@ -143,7 +143,6 @@ def parse_ps_threads(lines: Iterable[Line]) -> dict[str, Any]:
     run: list[Any] | None = None  # [pid, threads, line, text]
     unparsed = 0
     truncated = False
-    header_seen = False
 
     def close(current: list[Any] | None) -> None:
         if current is None:
@@ -157,8 +156,7 @@ def parse_ps_threads(lines: Iterable[Line]) -> dict[str, Any]:
     for number, text in lines:
         if not text.strip():
             continue
-        if not header_seen and text.lstrip().startswith("UID") and "SPID" in text:
-            header_seen = True
+        if text.lstrip().startswith("UID") and text.rstrip().endswith("CMD"):  # repeated on every page
             continue
         m = _PS_THREADS_ROW.match(text)
         if m is None:
