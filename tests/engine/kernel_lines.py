@@ -58,6 +58,16 @@ KERNEL_POSITIVE: list[tuple[str, str, str]] = [
     ("kernel/dmesg.current", "[ 9912.2] kernel BUG at mm/slub.c:305!", "kernel.bug"),
     ("kernel/dmesg.current", "[ 9912.3] Oops: 0002 [#1] SMP NOPTI", "kernel.bug"),
     (
+        "kernel/dmesg.human.current",
+        "[Mon Jan 1 12:34:56 2024] BUG: Bad rss-counter state mm:00000000c1d2e3f4",
+        "kernel.bug",
+    ),
+    (
+        "var_log/messages",
+        f"{AL2} kernel: [ 9912.5] BUG: unable to handle kernel paging request at ffffffffc0a1b2c3",
+        "kernel.bug",
+    ),
+    (
         "kernel/dmesg.current",
         "[ 9912.4] general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP PTI",
         "kernel.bug",
@@ -273,6 +283,8 @@ KERNEL_POSITIVE: list[tuple[str, str, str]] = [
 
 KERNEL_NEGATIVE: list[tuple[str, str]] = [
     # look alike, mean nothing wrong
+    ("var_log/messages", f"{AL2} myapp[2231]: [scheduler] BUG: retry budget exhausted"),
+    ("var_log/messages", f"{AL2} kubelet[3456]: I0306 18:10:31.5 3456 kubelet.go:1] BUG: none"),
     ("kernel/dmesg.current", "[    0.214003] rcu: Hierarchical RCU implementation."),
     ("kernel/dmesg.current", "[    0.612004] watchdog: Disabling watchdog on nohz_full cores by default"),
     ("kernel/dmesg.current", "[    1.100000] NMI watchdog: Enabled. Permanently consumes one hw-PMU counter."),

@@ -98,7 +98,12 @@ RULES: tuple[Rule, ...] = (
         "kernel",
         "Kernel BUG or oops",
         KERNEL_LOGS,
-        pattern=r"\] BUG: |kernel: BUG: |kernel BUG at |\] Oops: |kernel: Oops: "
+        # "BUG:" right after a dmesg stamp (raw or --ctime, with an optional printk caller id) or after
+        # syslog's "kernel:": an application's own "[worker] BUG:" in var_log/messages is not the kernel's
+        pattern=r"\[ *\d+\.\d+\](?:\[ *[TC]\d+\])? BUG: "
+        r"|\[[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}\](?:\[ *[TC]\d+\])? BUG: "
+        r"|kernel: (?:\[ *\d+\.\d+\] )?BUG: |kernel BUG at "
+        r"|Oops: (?:[0-9a-f]{4} \[#|general protection fault|invalid opcode|divide error)"
         r"|general protection fault(?:, probably for non-canonical address 0x[0-9a-f]+)?: [0-9a-f]{4} \[#",
         guards=(r"BUG: soft lockup",),
         description=(
