@@ -8,7 +8,18 @@ Adding a rule is adding a row to the module of its domain, and its tests.
 
 from __future__ import annotations
 
-from eksdiag.engine.catalogue import cni, kernel, kubelet, network, noise, runtime, services, storage, volumes
+from eksdiag.engine.catalogue import (
+    cni,
+    kernel,
+    kubelet,
+    network,
+    network_addons,
+    noise,
+    runtime,
+    services,
+    storage,
+    volumes,
+)
 from eksdiag.engine.model import Rule
 
 LINE_RULES: tuple[Rule, ...] = (
@@ -17,6 +28,7 @@ LINE_RULES: tuple[Rule, ...] = (
     *kernel.RULES,
     *storage.RULES,
     *network.RULES,
+    *network_addons.RULES,
     *kubelet.RULES,
     *runtime.RULES,
     *services.RULES,
