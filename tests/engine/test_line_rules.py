@@ -9,6 +9,8 @@ import pytest
 from eksdiag.engine.rules import CATALOGUE, LINE_RULES, rule_by_id
 from eksdiag.engine.scanner import compile_rules, rules_for_path
 
+from tests.engine.test_network_line_rules import POSITIVE as NETWORK_POSITIVE
+
 J = "Mar 06 18:10:31 ip-192-168-45-12.us-west-2.compute.internal"
 
 POSITIVE = [
@@ -185,11 +187,6 @@ NEGATIVE = [  # lines a naive matcher would flag (see reference.md B5, B6)
     ),
     (
         "var_log/aws-routed-eni/ipamd.log",
-        '{"level":"info","ts":"2025-03-06T18:01:45.118Z","caller":'
-        '"aws-k8s-agent/main.go:105","msg":"Starting L-IPAMD v1.19.2  ..."}',
-    ),
-    (
-        "var_log/aws-routed-eni/ipamd.log",
         '{"level":"debug","ts":"2025-03-06T18:01:47.902Z","caller":'
         '"ipamd/ipamd.go:1650","msg":"DEBUG: Reconcile existing ENI eni-0a1b2c3d4e5f60718 IP pool"}',
     ),
@@ -232,6 +229,7 @@ def test_every_line_rule_has_a_positive_example() -> None:
     covered = {rule for _, _, rule in POSITIVE} | {r.id for r in LINE_RULES if r.category == "noise"}
     covered |= _positive_examples_of_domain_tests()
     covered |= {"vpc-cni.ipamd-error"}  # asserted with the reconcile example below
+    covered |= {rule for _, _, rule in NETWORK_POSITIVE}
     assert {r.id for r in LINE_RULES} <= covered
 
 
