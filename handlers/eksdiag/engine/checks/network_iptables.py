@@ -252,6 +252,13 @@ def reachable_drops(view: TableView, builtin_only: str | None = None) -> Iterato
                 yield chain, rule, reach
 
 
+def unexpected_drops(view: TableView) -> Iterator[tuple[str, Mapping[str, Any], Reach]]:
+    """Every unexpected DROP/REJECT a packet can reach in ``view``, built-in chains first."""
+    for builtin in BUILTIN:
+        yield from reachable_drops(view, builtin_only=builtin)
+    yield from reachable_drops(view)
+
+
 def _extra(view: TableView, ranges: Ranges, items: list[Item]) -> dict[str, Any]:
     extra: dict[str, Any] = {"family": view.family, "backend": view.binary, "ranges": ranges.to_dict()}
     if any(item.detail["pkts"] is None for item in items):
@@ -283,10 +290,7 @@ def check_custom_chain_drop(artifacts: ArtifactMap) -> list[Hit]:
     ranges: Ranges | None = None
     hits: list[Hit] = []
     for view in table_views(artifacts):
-        found = list(reachable_drops(view))
-        if view.table != "filter":
-            for builtin in BUILTIN:
-                found.extend(reachable_drops(view, builtin_only=builtin))
+        found = [d for d in unexpected_drops(view) if view.table != "filter" or d[0] not in BUILTIN]
         if not found:
             continue
         ranges = ranges or infer_ranges(artifacts)
