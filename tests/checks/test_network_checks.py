@@ -482,9 +482,7 @@ NF_TABLES_NAT_SAVE = (
     "COMMIT\n"
 )
 KUBE_PROXY_LOG = "var_log/kube-system_kube-proxy-5x9vq_7d1c2a3b-0c4d-4e5f-8a9b-0c1d2e3f4a5b/kube-proxy/0.log"
-KUBE_PROXY_START = (
-    '2025-03-06T18:01:20.301942113Z stderr F I0306 18:01:20.301888       1 server_linux.go:169] "Using {mode} Proxier"\n'
-)
+KUBE_PROXY_START = '2025-03-06T18:01:20.301942113Z stderr F I0306 18:01:20.301888       1 server_linux.go:169] "Using {mode} Proxier"\n'
 
 
 def test_nf_tables_backend_is_not_a_kube_proxy_mode() -> None:

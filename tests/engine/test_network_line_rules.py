@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (real-format log lines are longer than the line limit)
 """Line rules of the network add-ons on real-format lines: kube-proxy's klog in CRI pod logs, ipamd's and
 the network policy agent's zap JSON, the aws-node entrypoint's logrus output; and what whole logs give."""
 
@@ -153,7 +154,9 @@ def test_an_hour_of_iptables_restore_failures_in_kube_proxys_pod_log_is_critical
     for minute in range(0, 60, 1):
         when = COLLECTED - timedelta(minutes=60 - minute)
         failures.append(cri(when, klog(when, "E", "proxier.go:1564", '"Failed to execute iptables-restore" err=<')))
-        failures.append(cri(when, "	exit status 2: iptables-restore v1.8.8 (nf_tables): unknown option \"--xor-mark\""))
+        failures.append(
+            cri(when, '	exit status 2: iptables-restore v1.8.8 (nf_tables): unknown option "--xor-mark"')
+        )
         failures.append(cri(when, klog(when, "I", "proxier.go:858", '"Sync failed" retryingTime="30s"')))
     index = bundle(tmp_path, {f"{KUBE_PROXY_DIR}/0.log": lines(*failures)})
     [finding] = findings(index, "network.kube-proxy.sync-failed")
@@ -163,7 +166,9 @@ def test_an_hour_of_iptables_restore_failures_in_kube_proxys_pod_log_is_critical
 
 def test_rotated_kube_proxy_log_is_read(tmp_path: Path) -> None:
     when = COLLECTED - timedelta(hours=30)
-    data = gzip.compress(lines(cri(when, klog(when, "E", "proxier.go:1564", '"Failed to execute iptables-restore" err=<'))))
+    data = gzip.compress(
+        lines(cri(when, klog(when, "E", "proxier.go:1564", '"Failed to execute iptables-restore" err=<')))
+    )
     index = bundle(tmp_path, {f"{KUBE_PROXY_DIR}/0.log.20250305-121500.gz": data})
     [finding] = findings(index, "network.kube-proxy.sync-failed")
     assert finding.severity.rank <= Severity.MEDIUM.rank  # one event, a day old

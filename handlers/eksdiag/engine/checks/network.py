@@ -32,7 +32,6 @@ from eksdiag.engine.model import ArtifactMap, Check, Hit, Remedy, Rule, Severity
 __all__ = ["KUBE_PROXY_WITHOUT_IPTABLES_CHAINS", "NETWORK_RULES", "Ranges", "infer_ranges", "kube_proxy_mode"]
 
 
-
 def only(rule_id: str, check: Check) -> Check:
     """The hits of ``rule_id`` from a check that reports several rules in one pass."""
 
@@ -44,7 +43,9 @@ def only(rule_id: str, check: Check) -> Check:
 
 
 _PROGRAMS = ("iptables", "ip6tables", "iptables-legacy", "ip6tables-legacy")
-_FILTER_FILES = tuple(f"networking/{p}{s}" for p in _PROGRAMS for s in ("-filter.txt", ".txt", "-save-counters.txt", "-save.txt"))
+_FILTER_FILES = tuple(
+    f"networking/{p}{s}" for p in _PROGRAMS for s in ("-filter.txt", ".txt", "-save-counters.txt", "-save.txt")
+)
 _ALL_IPTABLES = tuple(f"networking/{p}*.txt" for p in ("iptables", "ip6tables"))
 _REJECT = ("UnexpectedRejectRule",)
 _ENA = ("PPSExceeded", "BandwidthInExceeded", "BandwidthOutExceeded", "ConntrackExceeded", "LinkLocalExceeded")

@@ -78,9 +78,15 @@ def check_loopback(artifacts: ArtifactMap) -> list[Hit]:
         evidence, state = Evidence(lo["line"], lo["text"]), "is down"
     else:
         evidence = Evidence(1, "")
-        state = "is missing" if parsed.get("lists_down") else "is not listed (missing, or down: ifconfig lists UP interfaces only)"
+        state = (
+            "is missing"
+            if parsed.get("lists_down")
+            else "is not listed (missing, or down: ifconfig lists UP interfaces only)"
+        )
     reason = f"The loopback interface {state}: kubelet, containerd and every service that talks to 127.0.0.1 fail."
-    return single("network.interface.loopback-missing", path, Item(Severity.CRITICAL, evidence, {"state": state}, reason))
+    return single(
+        "network.interface.loopback-missing", path, Item(Severity.CRITICAL, evidence, {"state": state}, reason)
+    )
 
 
 def _judged(interface: Mapping[str, Any]) -> bool:
@@ -124,7 +130,9 @@ def check_interfaces(artifacts: ArtifactMap) -> list[Hit]:
             f"Interface {name}, {role}, has an address (ethtool.txt lists it) but ifconfig, which shows UP "
             "interfaces only, does not: it is down."
         )
-        not_up.append(Item(severity, Evidence(interface["line"], f"Interface {name}"), {"interface": name, "role": role}, reason))
+        not_up.append(
+            Item(severity, Evidence(interface["line"], f"Interface {name}"), {"interface": name, "role": role}, reason)
+        )
     return aggregate("network.interface.not-up", "networking/ethtool.txt", not_up) + hits
 
 
@@ -171,6 +179,17 @@ def check_mac_address_policy(artifacts: ArtifactMap) -> list[Hit]:
             "veths: udev rewrites a veth's MAC after the CNI created it"
             + (", breaking the VPC CNI's static ARP entry for the pod's gateway." if cni else ".")
         )
-        detail = {"unit": unit.get("unit"), "parts": unit.get("parts"), "policy": policy["value"], "match": unit.get("match")}
-        hits.extend(single("network.systemd.mac-address-policy", path, Item(severity, Evidence(policy["line"], policy["text"]), detail, reason)))
+        detail = {
+            "unit": unit.get("unit"),
+            "parts": unit.get("parts"),
+            "policy": policy["value"],
+            "match": unit.get("match"),
+        }
+        hits.extend(
+            single(
+                "network.systemd.mac-address-policy",
+                path,
+                Item(severity, Evidence(policy["line"], policy["text"]), detail, reason),
+            )
+        )
     return hits

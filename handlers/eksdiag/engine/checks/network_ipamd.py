@@ -23,7 +23,8 @@ RESTART_THRESHOLD = 5
 """The EKS node monitoring agent reports a restarting IPAMD or network policy agent from 5 restarts."""
 RESTART_HIGH = 20
 RESTART_RULES = {
-    "aws-node": ("vpc-cni.aws-node-restarting", "aws-node (ipamd)", "pods on this node cannot get or release IP addresses while it is down"),
+    "aws-node": ("vpc-cni.aws-node-restarting", "aws-node (ipamd)",
+                 "pods on this node cannot get or release IP addresses while it is down"),
     "aws-eks-nodeagent": ("vpc-cni.network-policy-agent-restarting", "the network policy agent",
                           "network policies are not enforced or updated while it is down"),
     "kube-proxy": ("network.kube-proxy.restarting", "kube-proxy", "Service rules are not updated while it is down"),

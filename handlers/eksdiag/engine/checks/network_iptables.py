@@ -403,7 +403,10 @@ def check_legacy_tables_hidden(artifacts: ArtifactMap) -> list[Hit]:
         if any(f"networking/{n.format(p=program)}" in artifacts for n in LEGACY_SAVES):
             continue
         for path, artifact in sorted(artifacts.items()):
-            if not path.startswith(f"networking/{program}") or artifact.get("kind") not in ("iptables-list", "iptables-save"):
+            if not path.startswith(f"networking/{program}") or artifact.get("kind") not in (
+                "iptables-list",
+                "iptables-save",
+            ):
                 continue
             warning = next(
                 (w for w in artifact.get("warnings") or () if "legacy tables present" in str(w.get("text"))), None

@@ -31,7 +31,9 @@ ENA_MEANING = {
     "bw_in_allowance_exceeded": "inbound traffic over the instance's bandwidth limit was queued or dropped",
     "bw_out_allowance_exceeded": "outbound traffic over the instance's bandwidth limit was queued or dropped",
     "conntrack_allowance_exceeded": "new connections over the instance's connection-tracking limit were dropped",
-    "linklocal_allowance_exceeded": "link-local traffic (the VPC DNS resolver, IMDS, NTP) over its PPS limit was dropped",
+    "linklocal_allowance_exceeded": (
+        "link-local traffic (the VPC DNS resolver, IMDS, NTP) over its PPS limit was dropped"
+    ),
 }
 SUSTAINED_FACTOR = 100
 """Without uptime, a total this many bursts over marks a sustained problem."""
@@ -61,9 +63,8 @@ def ena_item(counter: Mapping[str, Any], uptime: float | None) -> Item | None:
         span = f"{uptime / 3600:.1f} h" if uptime < 2 * 86400 else f"{uptime / 86400:.1f} days"
         sustained = per_hour >= burst
         severity = Severity.HIGH if sustained else Severity.MEDIUM
-        reason = (
-            f"{where} ({span}), about {per_hour:.0f} per hour: {meaning}"
-            + ("; that is a burst's worth every hour." if sustained else ", in occasional bursts.")
+        reason = f"{where} ({span}), about {per_hour:.0f} per hour: {meaning}" + (
+            "; that is a burst's worth every hour." if sustained else ", in occasional bursts."
         )
     else:
         sustained = value >= burst * SUSTAINED_FACTOR
@@ -140,7 +141,11 @@ def check_conntrack_insert_failed(artifacts: ArtifactMap) -> list[Hit]:
         if worst <= 0:
             continue
         severity = Severity.HIGH if worst >= 1000 else Severity.MEDIUM
-        cpus = [c for c in table["stats"].get("cpus", []) if c["fields"].get("insert_failed", 0) or c["fields"].get("drop", 0)]
+        cpus = [
+            c
+            for c in table["stats"].get("cpus", [])
+            if c["fields"].get("insert_failed", 0) or c["fields"].get("drop", 0)
+        ]
         cpus.sort(key=lambda c: -(c["fields"].get("insert_failed", 0) + c["fields"].get("drop", 0)))
         evidence = [Evidence(c["line"], c["text"]) for c in cpus[:MAX_EVIDENCE]]
         if not evidence:
@@ -176,7 +181,10 @@ def check_forwarding(artifacts: ArtifactMap) -> list[Hit]:
     for key, family in checks:
         if key not in values or str(values[key]).strip() == "1":
             continue
-        reason = f"{key} = {str(values[key]).strip()}: the node does not forward {family} packets, so no pod traffic leaves or reaches its pods."
+        reason = (
+            f"{key} = {str(values[key]).strip()}: the node does not forward {family} packets, so no pod traffic "
+            "leaves or reaches its pods."
+        )
         evidence = Evidence(sysctl["lines"][key], sysctl_line_text(dict(sysctl), key))
         items.append(Item(Severity.CRITICAL, evidence, {key: str(values[key]).strip(), "expected": "1"}, reason))
     return aggregate("network.sysctl.ip-forward-disabled", "sysctls/sysctl_all.txt", items)
@@ -217,7 +225,8 @@ def check_cni_config(artifacts: ArtifactMap) -> list[Hit]:
         else:
             anchor = config.get("plugins_line") or config.get("first_line")
             detail = {"problem": "no main CNI plugin", "plugin_types": config.get("plugin_types", [])}
-            reason = f"{path} chains only helper plugins ({', '.join(config.get('plugin_types') or []) or 'none'}): no plugin gives pods an address."
+            helpers = ", ".join(config.get("plugin_types") or []) or "none"
+            reason = f"{path} chains only helper plugins ({helpers}): no plugin gives pods an address."
         evidence = Evidence(anchor["line"], anchor["text"]) if anchor else Evidence(1, "")
         hits.extend(single("cni.config.invalid", path, Item(Severity.HIGH, evidence, detail, reason)))
     return hits

@@ -176,14 +176,16 @@ def check_pod_rules_and_routes(artifacts: ArtifactMap) -> list[Hit]:
         if secondary and not from_rule:
             missing.append(f"{FROM_POD_PRIORITY}: from {ip} lookup {meta.get('table') or '<eni table>'}")
         if missing:
-            reason = (
-                f"ipamd assigned {label} but the policy rules lack {' and '.join(missing)}: "
-                + ("traffic to the pod is not routed to it." if not to_rule else "its replies leave by the wrong ENI.")
+            reason = f"ipamd assigned {label} but the policy rules lack {' and '.join(missing)}: " + (
+                "traffic to the pod is not routed to it." if not to_rule else "its replies leave by the wrong ENI."
             )
             detail = {"ip": ip, "pod": meta.get("pod"), "eni": meta.get("eni"), "missing": missing}
             rule_items.setdefault(rule_path, []).append(Item(Severity.HIGH, anchor, detail, reason))
         if not route:
-            reason = f"ipamd assigned {label} but the main table has no `{ip} dev <veth> scope link` route: the pod is unreachable."
+            reason = (
+                f"ipamd assigned {label} but the main table has no `{ip} dev <veth> scope link` route: "
+                "the pod is unreachable."
+            )
             detail = {"ip": ip, "pod": meta.get("pod"), "eni": meta.get("eni")}
             route_items.setdefault(route_path, []).append(Item(Severity.HIGH, Evidence(1, ""), detail, reason))
     hits: list[Hit] = []

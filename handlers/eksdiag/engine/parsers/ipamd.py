@@ -232,8 +232,9 @@ def parse_enis(lines: Iterable[Line]) -> dict[str, Any]:
     "eniippools" | None, "total_ips": int | None, "assigned_ips": int | None, "eni_count",
     "network_cards": [{"network_card", "total_ips", "assigned_ips", "eni_count", "enis": [{"id",
     "is_primary", "is_trunk", "is_efa", "device_number", "subnet_id", "route_table_id", "ip_count",
-    "assigned_count", "prefix_count", "assigned": [{"ip", "pod"}]}], "line", "evidence"}]}``. ``evidence`` is the text of the line holding the
-    card's ``"TotalIPs"`` (a window around it, marked with ``…``, when the line is long).
+    "assigned_count", "prefix_count", "assigned": [{"ip", "pod"}]}], "line", "evidence"}]}``.
+    ``evidence`` is the text of the line holding the card's ``"TotalIPs"`` (a window around it,
+    marked with ``…``, when the line is long).
     """
     doc = read_json(lines)
     data = doc.data
