@@ -225,7 +225,7 @@ def coverage(rule: Mapping[str, Any], ranges: Ranges) -> Coverage:
         facts.append("DNS (port 53)")
     source, destination = rule.get("source"), rule.get("destination")
     if is_any(source) and is_any(destination):
-        if prot in BROAD_PROTOCOLS and (dport is None or "dns" in kinds):
+        if prot in BROAD_PROTOCOLS and dport is None:
             kinds.add("all")
             facts.append("all traffic (source and destination 0.0.0.0/0)")
         return Coverage(frozenset(kinds), tuple(facts))
