@@ -151,7 +151,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="keep the bundles in this folder")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from tests.lab.faults import FAULTS, add_secondary_eni, inject
+    from tests.lab.faults import FAULTS, build_with_faults
     from tests.ssm.netns_lab import Node, netns_unavailable_reason, new_tag
 
     reason = netns_unavailable_reason()
@@ -165,11 +165,7 @@ def main() -> int:
             faults = FAULTS if faulty else ()
             node = Node(new_tag())
             try:
-                node.build()
-                add_secondary_eni(node)
-                for fault in faults:
-                    inject(node, fault)
-                dns = node.dns_queries(3)
+                dns = build_with_faults(node, faults)
                 for wrapped in (False, True):
                     how = "project collector + genuine" if wrapped else "genuine only"
                     label = f"{'faulty' if faulty else 'clean'} / {how}"

@@ -69,13 +69,16 @@ def artifacts(files: dict[str, str]) -> dict[str, dict[str, Any]]:
 RULES = {rule.id: rule for rule in NETWORK_RULES}
 
 
-def run(rule_id: str, files: dict[str, str]) -> list[Hit]:
+def run(rule_id: str, files: dict[str, str], extra: dict[str, Any] | None = None) -> list[Hit]:
+    """The rule's hits over ``files`` (plus already-parsed ``extra`` artifacts)."""
     check = RULES[rule_id].check
     assert check is not None
-    hits = check(artifacts(files))
-    for hit in hits:  # every piece of evidence is an exact line of the hit's file
+    parsed = artifacts(files)
+    parsed.update(extra or {})
+    hits = check(parsed)
+    for hit in hits:  # every piece of evidence is an exact line of the hit's file; every hit says why
         lines = files[hit.file].splitlines()
-        assert hit.rule == rule_id
+        assert hit.rule == rule_id and hit.reason, hit
         for evidence in hit.evidence:
             assert lines[evidence.line - 1] == evidence.text
     return hits

@@ -6,41 +6,18 @@ defects they fix (each test names the one it pins)."""
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eksdiag.engine.checks.network import NETWORK_RULES, infer_ranges
+from eksdiag.engine.checks.network import infer_ranges
 from eksdiag.engine.compare import compare
 from eksdiag.engine.indexer import index_bundle
-from eksdiag.engine.model import Hit, Severity
+from eksdiag.engine.model import Severity
 
-from tests.checks.test_network_checks import artifacts
+from tests.checks.test_network_checks import artifacts, only, run
 from tests.fixtures.seed import HEALTHY_ID, IPRULE, bundle_name, iproute, node_files, write_bundle
-
-RULES = {rule.id: rule for rule in NETWORK_RULES}
-
-
-def run(rule_id: str, files: dict[str, str], extra: dict[str, Any] | None = None) -> list[Hit]:
-    check = RULES[rule_id].check
-    assert check is not None
-    parsed = artifacts(files)
-    parsed.update(extra or {})
-    hits = check(parsed)
-    for hit in hits:
-        assert hit.rule == rule_id and hit.reason, hit
-        lines = files[hit.file].splitlines()
-        for evidence in hit.evidence:
-            assert lines[evidence.line - 1] == evidence.text
-    return hits
-
-
-def only(hits: list[Hit]) -> Hit:
-    assert len(hits) == 1, hits
-    return hits[0]
 
 
 def save(
@@ -510,10 +487,3 @@ def test_healthy_seed_bundle_with_the_depth_files_has_nothing_above_medium(tmp_p
         (f.rule, f.severity_reason) for f in index.findings if f.severity.rank > Severity.MEDIUM.rank
     ]
     assert all(f.severity_reason for f in index.findings)
-
-
-def test_tarfile_helper_writes_the_collector_layout(tmp_path: Path) -> None:
-    path = _bundle(tmp_path, {})
-    with tarfile.open(path) as tar:
-        names = tar.getnames()
-    assert "./networking/iptables-filter.txt" in names and io is not None

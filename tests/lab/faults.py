@@ -46,6 +46,16 @@ def add_secondary_eni(node: Node) -> None:
     run("ip", "-n", node.node, "link", "set", "eth1", "up")
 
 
+def build_with_faults(node: Node, faults: tuple[str, ...]) -> dict:
+    """Build the node with its secondary ENI, inject ``faults``, and send 3 DNS queries from the
+    client pod (the answer counts)."""
+    node.build()
+    add_secondary_eni(node)
+    for fault in faults:
+        inject(node, fault)
+    return node.dns_queries(3)
+
+
 def inject(node: Node, fault: str) -> None:
     if fault == "legacy-dns-drop":
         node.node_exec("iptables-legacy", "-w", "5", "-I", "FORWARD", "-p", "udp", "--dport", "53", "-j", "DROP")

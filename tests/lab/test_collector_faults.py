@@ -17,7 +17,7 @@ from eksdiag.engine.compare import compare
 from eksdiag.engine.indexer import BundleIndex, index_bundle
 from eksdiag.engine.model import Severity
 
-from tests.lab.faults import EXPECTED, FAULTS, add_secondary_eni, inject
+from tests.lab.faults import EXPECTED, FAULTS, build_with_faults
 from tests.ssm.netns_lab import Node, netns_unavailable_reason, new_tag
 
 pytestmark = pytest.mark.netns
@@ -39,11 +39,7 @@ def netns_ready() -> None:
 def _collect(tmp: Path, faults: tuple[str, ...]) -> Iterator[Collected]:
     node = Node(new_tag())
     try:
-        node.build()
-        add_secondary_eni(node)
-        for fault in faults:
-            inject(node, fault)
-        dns = node.dns_queries(3)
+        dns = build_with_faults(node, faults)
         yield Collected(index_bundle(node.collect(tmp)), dns)
     finally:
         node.destroy()
