@@ -400,7 +400,11 @@ ens5: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 9001
 lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536
         inet 127.0.0.1  netmask 255.0.0.0
 """
-ETHTOOL = "Interface ens5\nNIC statistics:\n     pps_allowance_exceeded: 0\n\nInterface ens6\nNIC statistics:\n     pps_allowance_exceeded: 0\n\nInterface lo\nno stats available\n\n"
+ETHTOOL = (
+    "Interface ens5\nNIC statistics:\n     pps_allowance_exceeded: 0\n\nInterface ens6\nNIC statistics:\n"
+    "     pps_allowance_exceeded: 0\n\nInterface kube-ipvs0\nno stats available\n\n"
+    "Interface lo\nno stats available\n\nInterface nodelocal9\nno stats available\n\n"
+)
 
 
 def test_with_ifconfig_an_interface_it_does_not_list_but_ethtool_does_is_down() -> None:

@@ -109,7 +109,6 @@ NETWORK_RULES: tuple[Rule, ...] = (
         description="Pod-to-pod and pod-to-service traffic is forwarded; a DROP policy that counted packets "
         "is HIGH, MEDIUM while its counter is zero.",
         remedy=Remedy.CONFIGURATION,
-        nma=_REJECT,
     ),
     Rule(
         id="network.iptables.port-conflict",
@@ -306,7 +305,6 @@ NETWORK_RULES: tuple[Rule, ...] = (
         check=limits.check_conntrack_near_full,
         description="nf_conntrack_count / nf_conntrack_max at 90% or more is HIGH, 75% or more MEDIUM.",
         remedy=Remedy.CONFIGURATION,
-        nma=("ConntrackExceededKernel",),
     ),
     Rule(
         id="network.conntrack.insert-failed",

@@ -22,6 +22,9 @@ from eksdiag.engine.checks.network_ranges import veth_prefix
 from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Severity
 
 IGNORED_PREFIXES = ("docker",)
+VIRTUAL_PREFIXES = ("lo", "kube-ipvs", "nodelocaldns", "dummy", "cilium", "vxlan", "flannel", "tunl", "cali", "vlan")
+"""Devices that are down or without carrier by design (dummy, tunnel, bridge devices), judged only
+where their flags are known (``ip addr``), never from their absence in ``ifconfig``."""
 PRIMARY_NAMES = ("eth0", "ens5", "enp0s5", "enX0")
 VETH_SAMPLE_NAMES = ("eni1a2b3c4d5e6", "veth1a2b3c4d")
 """Names a VPC CNI (or generic) pod veth has, for testing a ``.link`` unit's OriginalName globs."""
@@ -123,7 +126,7 @@ def check_interfaces(artifacts: ArtifactMap) -> list[Hit]:
     ethtool = get(artifacts, "networking/ethtool.txt", "ethtool")
     for interface in (ethtool or {}).get("interfaces") or ():
         name = str(interface["name"])
-        if name in listed or name == "lo" or name.startswith(IGNORED_PREFIXES):
+        if name in listed or name.startswith(IGNORED_PREFIXES + VIRTUAL_PREFIXES) or _no_stats(interface):
             continue
         severity, role = _role(name, artifacts)
         reason = (
@@ -134,6 +137,11 @@ def check_interfaces(artifacts: ArtifactMap) -> list[Hit]:
             Item(severity, Evidence(interface["line"], f"Interface {name}"), {"interface": name, "role": role}, reason)
         )
     return aggregate("network.interface.not-up", "networking/ethtool.txt", not_up) + hits
+
+
+def _no_stats(interface: Mapping[str, Any]) -> bool:
+    """``ethtool -S`` said the device has no statistics: a dummy or virtual device, not a NIC."""
+    return any("no stats available" in str(m.get("text", "")) for m in interface.get("messages") or ())
 
 
 # ---------------------------------------------------------------- systemd MACAddressPolicy
