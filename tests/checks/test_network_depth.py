@@ -111,7 +111,9 @@ def test_drop_in_a_custom_chain_reached_from_forward(pkts: int, severity: Severi
         + NAT_HEALTHY
     }
     hit = only(run("network.iptables.reachable-drop", files))
-    assert (hit.severity, hit.count) == (severity, 1)  # ORPHAN is reached by no jump: dead code
+    assert (hit.severity, hit.count) == (severity, 2)
+    # ORPHAN is reached by no jump: dormant, LOW
+    assert [item["severity"] for item in hit.detail["items"]] == [severity.value, "LOW"]
     assert hit.detail["items"][0]["entry"] == "FORWARD" and hit.detail["items"][0]["via"] == [
         "[900:0] -A FORWARD -j CUSTOM-FW"
     ]
@@ -165,6 +167,28 @@ def test_kube_proxy_and_calico_drops_are_expected(rule: str) -> None:
     chain = rule.split()[2]
     body = FILTER_CHAINS + f":{chain} - [0:0]\n[1:1] -A FORWARD -j {chain}\n{rule}\n"
     assert run("network.iptables.reachable-drop", {"networking/iptables-save-counters.txt": save("filter", body)}) == []
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "rule_id", "severity"),
+    [
+        ("filter", "-A SOMETHING-ELSE -m comment -j DROP", "network.iptables.reachable-drop", Severity.LOW),
+        (
+            "nat",
+            "-A CNI-DN-08cb4d05ff8daf230ce42 -p tcp -m tcp --dport 10250 -j DNAT --to-destination 172.31.106.34:10250",
+            "network.iptables.port-conflict",
+            Severity.MEDIUM,
+        ),
+    ],
+)
+def test_the_monitoring_agents_own_rule_lines_without_a_jump_still_show(
+    table: str, line: str, rule_id: str, severity: Severity
+) -> None:
+    """A lone rule line (as that agent's tests feed it) is found, ranked as dormant: nothing jumps to it."""
+    chain = line.split()[1]
+    text = save(table, f":{chain} - [0:0]\n{line}\n")
+    hit = only(run(rule_id, {"networking/iptables-save.txt": text}))
+    assert hit.severity is severity and hit.evidence[0].text == line
 
 
 def test_a_dns_drop_with_zero_counters_is_at_least_high() -> None:
@@ -374,8 +398,22 @@ def test_healthy_interfaces_give_nothing() -> None:
 
 def test_a_loopback_that_is_down_is_critical() -> None:
     text = IP_ADDR.format(lo="", lostate="DOWN", ens6="BROADCAST,MULTICAST,UP,LOWER_UP", ens6state="UP")
-    hit = only(run("network.interface.loopback-missing", {"networking/ip-addr.txt": text}))
-    assert hit.severity is Severity.CRITICAL and hit.evidence[0].line == 1
+    hit = only(run("network.interface.not-up", {"networking/ip-addr.txt": text}))
+    assert hit.severity is Severity.CRITICAL and hit.evidence[0].line == 1 and "loopback" in (hit.reason or "")
+    assert run("network.interface.loopback-missing", {"networking/ip-addr.txt": text}) == []
+
+
+@pytest.mark.parametrize(
+    ("flags", "rule_id"),
+    [
+        ("flags=72<LOOPBACK,RUNNING>", "network.interface.not-up"),
+        ("flags=9<UP,LOOPBACK>", "network.interface.not-running"),
+    ],
+)
+def test_ifconfig_loopback_flags_like_the_monitoring_agent_reads_them(flags: str, rule_id: str) -> None:
+    text = IFCONFIG.replace("flags=73<UP,LOOPBACK,RUNNING>", flags)
+    hit = only(run(rule_id, {"networking/ifconfig.txt": text}))
+    assert hit.severity is Severity.CRITICAL and hit.evidence[0].text.startswith("lo: ")
 
 
 @pytest.mark.parametrize(

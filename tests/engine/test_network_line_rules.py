@@ -176,25 +176,24 @@ def test_rotated_kube_proxy_log_is_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("starts", "every_minutes", "expected"),
-    [(1, 5, None), (4, 5, None), (5, 300, Severity.MEDIUM), (12, 5, Severity.HIGH)],
+    [(1, 5, Severity.INFO), (4, 5, Severity.INFO), (5, 300, Severity.MEDIUM), (12, 5, Severity.HIGH)],
 )
 def test_ipamd_restarts_count_from_five_starts(
-    tmp_path: Path, starts: int, every_minutes: int, expected: Severity | None
+    tmp_path: Path, starts: int, every_minutes: int, expected: Severity
 ) -> None:
     log = [
         zap(COLLECTED - timedelta(minutes=every_minutes * (starts - i)), "info", "aws-k8s-agent/main.go:105",
             "Starting L-IPAMD v1.19.2  ...")
         for i in range(starts)
     ]  # fmt: skip
-    found = findings(bundle(tmp_path, {IPAMD: lines(*log)}), "vpc-cni.ipamd-restarted")
-    if expected is None:
-        assert found == []
-    else:
-        assert [f.severity for f in found] == [expected]
+    [found] = findings(bundle(tmp_path, {IPAMD: lines(*log)}), "vpc-cni.ipamd-restarted")
+    assert found.severity is expected
+    if starts < 5:
+        assert "fewer than the 5 that make it a problem" in found.severity_reason
 
 
-def test_one_bpf_recovery_error_is_not_enough_two_are(tmp_path: Path) -> None:
+def test_one_bpf_recovery_error_ranks_low_two_medium(tmp_path: Path) -> None:
     error = zap(T, "error", "ebpf/bpf_client.go:192", "Failed to recover the BPF state error: map not found")
-    assert findings(bundle(tmp_path / "one", {NPA: lines(error)}), "vpc-cni.npa-bpf-recovery-failed") == []
+    [one] = findings(bundle(tmp_path / "one", {NPA: lines(error)}), "vpc-cni.npa-bpf-recovery-failed")
     [two] = findings(bundle(tmp_path / "two", {NPA: lines(error, error)}), "vpc-cni.npa-bpf-recovery-failed")
-    assert two.severity is Severity.MEDIUM and two.remedy.value == "node"
+    assert (one.severity, two.severity) == (Severity.LOW, Severity.MEDIUM) and two.remedy.value == "node"

@@ -222,8 +222,6 @@ class _IndexRun:
         findings: dict[tuple[str, str], Finding] = {}
         events: list[dict[str, Any]] = []
         for occ in self.occurrences:
-            if occ.count < occ.rule.scale.min_count:
-                continue
             finding = _finding_from_occurrences(bundle_id, occ, reference)
             findings[(occ.rule.id, occ.file)] = finding
             events.extend(_events(occ, finding, reference))

@@ -122,7 +122,7 @@ class Scale:
     less; a single occurrence counts one level less when ``lone_lowers``; a recent burst (last seen
     within ``recent_within`` of the collection, at ``burst_per_hour`` or more per hour over its span)
     rises one level, up to ``ceiling``. The result never leaves ``floor``..``ceiling``. Fewer than
-    ``min_count`` matching lines in a file are no finding at all.
+    ``min_count`` matching lines in a file rank at ``floor``.
     """
 
     ceiling: Severity | None = None
@@ -135,8 +135,8 @@ class Scale:
     stale_after: timedelta = timedelta(hours=24)
     old_after: timedelta = timedelta(days=7)
     min_count: int = 1
-    """Fewer matching lines in a file are no finding: a line that is normal once (a daemon's start
-    banner) is a problem only when it repeats (a daemon that keeps restarting)."""
+    """From how many matching lines in a file the rule's severity applies; fewer rank at ``floor``: a
+    line that is normal once (a daemon's start banner) is a problem only when it repeats."""
 
 
 DEFAULT_SCALE = Scale()

@@ -10,9 +10,7 @@ logs, copied as ``var_log/kube-system_<pod>_<uid>/<container>/<N>.log`` (kubelet
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from eksdiag.engine.catalogue.files import IPAMD_LOGS, C, H, L, M
+from eksdiag.engine.catalogue.files import INFO, IPAMD_LOGS, C, H, M
 from eksdiag.engine.model import Remedy, Rule, Scale
 
 KUBE_PROXY_LOGS = (
@@ -98,13 +96,14 @@ RULES: tuple[Rule, ...] = (
         "vpc-cni.ipamd-restarted",
         M,
         "vpc-cni",
-        "ipamd restarted repeatedly (5 or more starts in one log)",
+        "ipamd started, repeatedly from 5 starts in one log",
         IPAMD_LOGS,
         pattern=r"Starting L-IPAMD",
-        scale=Scale(ceiling=H, burst_per_hour=5, min_count=5, stale_after=timedelta(hours=24)),
+        scale=Scale(ceiling=H, burst_per_hour=5, min_count=5, floor=INFO),
         remedy=Remedy.NODE,
         nma=("IPAMDRepeatedlyRestart",),
-        description="One start per boot is normal; five or more in one log is a crash loop.",
+        description="One start per boot is normal (INFO); five or more in one log is a crash loop (MEDIUM, HIGH "
+        "in a burst).",
     ),
     Rule(
         "vpc-cni.npa-bpf-recovery-failed",
@@ -115,6 +114,7 @@ RULES: tuple[Rule, ...] = (
         pattern=r"Failed to recover the BPF state|BPF State Recovery failed|failed to recover global maps"
         r"|got err for (?:cluster policy )?(?:ingress|egress) in-mem map",
         scale=Scale(ceiling=H, burst_per_hour=20, min_count=2),
+        # one error ranks LOW: the agent rebuilds its maps on its next reconcile
         remedy=Remedy.NODE,
         nma=("NPABPFRecoveryError",),
         description="After a restart the agent could not rebuild its eBPF maps: policies may not be enforced "
@@ -137,10 +137,10 @@ RULES: tuple[Rule, ...] = (
         "vpc-cni.npa-restarted",
         M,
         "vpc-cni",
-        "Network policy agent restarted repeatedly (5 or more starts in one log)",
+        "Network policy agent started, repeatedly from 5 starts in one log",
         NPA_LOGS,
         pattern=r"Starting network policy agent",
-        scale=Scale(ceiling=H, burst_per_hour=5, min_count=5, floor=L),
+        scale=Scale(ceiling=H, burst_per_hour=5, min_count=5, floor=INFO),
         remedy=Remedy.NODE,
         nma=("NPARepeatedlyRestart",),
     ),

@@ -257,9 +257,10 @@ NETWORK_RULES: tuple[Rule, ...] = (
         title="Loopback interface missing or down",
         files=("networking/ip-addr.txt", "networking/ip-s-link.txt", "networking/ifconfig.txt"),
         check=interfaces.check_loopback,
-        description="No UP loopback in ip addr (or ifconfig): local connectivity (127.0.0.1) fails.",
+        description="No loopback in ip addr, or none in ifconfig (which lists UP interfaces only, so a loopback "
+        "that is down is absent too): local connectivity (127.0.0.1) fails.",
         remedy=Remedy.NODE,
-        nma=("MissingLoopbackInterface",),
+        nma=("MissingLoopbackInterface", "InterfaceNotUp"),
     ),
     Rule(
         id="network.interface.not-up",
@@ -268,8 +269,8 @@ NETWORK_RULES: tuple[Rule, ...] = (
         title="Network interface administratively down",
         files=("networking/ip-addr.txt", "networking/ip-s-link.txt", "networking/ethtool.txt"),
         check=only("network.interface.not-up", interfaces.check_interfaces),
-        description="An interface without UP (ip addr), or one ethtool.txt lists that ifconfig does not: CRITICAL "
-        "for the primary interface, HIGH for another ENI, MEDIUM for a pod veth.",
+        description="An interface without UP (ip addr, ifconfig -a), or one ethtool.txt lists that ifconfig does "
+        "not: CRITICAL for the loopback and the primary interface, HIGH for another ENI, MEDIUM for a pod veth.",
         remedy=Remedy.NODE,
         nma=("InterfaceNotUp",),
     ),

@@ -57,7 +57,9 @@ def _eni_interfaces(artifacts: ArtifactMap) -> set[str]:
     }
 
 
-def _role(name: str, artifacts: ArtifactMap) -> tuple[Severity, str]:
+def _role(name: str, artifacts: ArtifactMap, loopback: bool = False) -> tuple[Severity, str]:
+    if loopback:
+        return Severity.CRITICAL, "the loopback interface (everything that talks to 127.0.0.1 fails)"
     if name in _primary_interfaces(artifacts):
         return Severity.CRITICAL, "the primary interface (the node's default route)"
     if name in _eni_interfaces(artifacts) or name.startswith(("eth", "ens", "enp")):
@@ -68,33 +70,29 @@ def _role(name: str, artifacts: ArtifactMap) -> tuple[Severity, str]:
 
 
 def check_loopback(artifacts: ArtifactMap) -> list[Hit]:
-    """MissingLoopbackInterface: no loopback that is UP."""
+    """MissingLoopbackInterface: no interface with the LOOPBACK flag (one that is down is
+    ``network.interface.not-up``; plain ifconfig cannot tell the two apart)."""
     source = _interface_source(artifacts)
     if source is None:
         return []
     path, parsed = source
-    loopbacks = [i for i in parsed["interfaces"] if i.get("loopback")]
-    if any(i.get("up") for i in loopbacks):
+    if any(i.get("loopback") for i in parsed["interfaces"]):
         return []
-    if loopbacks:
-        lo = loopbacks[0]
-        evidence, state = Evidence(lo["line"], lo["text"]), "is down"
-    else:
-        evidence = Evidence(1, "")
-        state = (
-            "is missing"
-            if parsed.get("lists_down")
-            else "is not listed (missing, or down: ifconfig lists UP interfaces only)"
-        )
-    reason = f"The loopback interface {state}: kubelet, containerd and every service that talks to 127.0.0.1 fail."
-    return single(
-        "network.interface.loopback-missing", path, Item(Severity.CRITICAL, evidence, {"state": state}, reason)
+    state = (
+        "is missing"
+        if parsed.get("lists_down")
+        else "is not listed (missing, or down: ifconfig lists UP interfaces only)"
     )
+    reason = f"The loopback interface {state}: kubelet, containerd and every service that talks to 127.0.0.1 fail."
+    item = Item(Severity.CRITICAL, Evidence(1, ""), {"state": state}, reason)
+    return single("network.interface.loopback-missing", path, item)
 
 
 def _judged(interface: Mapping[str, Any]) -> bool:
     name = str(interface.get("name", ""))
-    if interface.get("loopback") or name.startswith(IGNORED_PREFIXES):
+    if interface.get("loopback"):
+        return True
+    if name.startswith(IGNORED_PREFIXES):
         return False
     return bool(interface.get("broadcast") and interface.get("multicast"))
 
@@ -111,7 +109,7 @@ def check_interfaces(artifacts: ArtifactMap) -> list[Hit]:
         if not _judged(interface):
             continue
         name = str(interface["name"])
-        severity, role = _role(name, artifacts)
+        severity, role = _role(name, artifacts, bool(interface.get("loopback")))
         evidence = Evidence(interface["line"], interface["text"])
         detail = {"interface": name, "flags": interface.get("flags"), "state": interface.get("state"), "role": role}
         if not interface.get("up"):

@@ -33,7 +33,7 @@ from eksdiag.engine.checks.network_common import (
     port_in,
 )
 from eksdiag.engine.checks.network_ranges import Coverage, Ranges, coverage, infer_ranges
-from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Severity
+from eksdiag.engine.model import ArtifactMap, Evidence, Hit, Severity, severity_of_rank
 from eksdiag.engine.parsers.netconf import sysctl_line_text
 
 BUILTIN = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
@@ -285,16 +285,46 @@ def builtin_chain_drop_check(rule_id: str, chain: str) -> Any:
     return check
 
 
+UNREACHED = Reach("none", ())
+"""Where a chain no built-in chain jumps to is entered from: nowhere (yet)."""
+
+
+def unreached_rules(view: TableView) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(chain, rule) of every rule in a custom chain that no built-in chain reaches."""
+    reached = reachable_chains(view.chains)
+    for chain, record in view.chains.items():
+        if chain not in reached:
+            for rule in record.get("rules") or ():
+                yield chain, rule
+
+
+def _unreached_drop_item(view: TableView, chain: str, rule: Mapping[str, Any]) -> Item:
+    reason = (
+        f"{rule.get('target')} rule in {view.table} {chain}, a chain no built-in chain jumps to: it drops nothing "
+        "today, and everything it matches as soon as a jump to it is added."
+    )
+    detail = {"line": rule["line"], "table": view.table, "chain": chain, "entry": None, "target": rule.get("target"),
+              "pkts": rule.get("pkts"), "backend": view.binary, "severity": Severity.LOW.value}  # fmt: skip
+    return Item(Severity.LOW, Evidence(rule["line"], rule["text"]), detail, reason)
+
+
 def check_custom_chain_drop(artifacts: ArtifactMap) -> list[Hit]:
-    """DROP/REJECT in custom chains a built-in chain reaches, and built-in drops outside filter."""
+    """DROP/REJECT in custom chains (reached from a built-in chain, or not yet: LOW), and drops in
+    the built-in chains of tables other than filter."""
     ranges: Ranges | None = None
     hits: list[Hit] = []
     for view in table_views(artifacts):
         found = [d for d in unexpected_drops(view) if view.table != "filter" or d[0] not in BUILTIN]
-        if not found:
+        dormant = [
+            (chain, rule)
+            for chain, rule in unreached_rules(view)
+            if rule.get("target") in DROP_TARGETS and not expected_drop(chain, rule)
+        ]
+        if not found and not dormant:
             continue
         ranges = ranges or infer_ranges(artifacts)
         items = [_drop_item(view, c, r, reach, ranges) for c, r, reach in found]
+        items += [_unreached_drop_item(view, c, r) for c, r in dormant]
         hits.extend(aggregate("network.iptables.reachable-drop", view.path, items, _extra(view, ranges, items)))
     return hits
 
@@ -366,28 +396,34 @@ def check_port_conflict(artifacts: ArtifactMap) -> list[Hit]:
         if view.table != "nat":
             continue
         items: list[Item] = []
-        for chain, reach in reachable_chains(view.chains).items():
-            for rule in (view.chains.get(chain) or {}).get("rules") or ():
-                if rule.get("target") != "DNAT":
-                    continue
-                port = next((p for p in sorted(ports) if port_in(rule.get("dport"), p)), None)
-                if port is None:
-                    continue
-                ranges = ranges or infer_ranges(artifacts)
-                selectors = effective_selectors(rule, reach)
-                if not _to_node(selectors, rule, reach, ranges):
-                    continue
-                owner = PORT_OWNERS.get(port, "a node agent (net.ipv4.ip_local_reserved_ports)")
-                severity = Severity.HIGH if port == 10250 else Severity.MEDIUM
-                reason = (
-                    f"A DNAT in nat {chain} sends traffic for port {port} ({owner}) to "
-                    f"{rule.get('to_destination') or 'another address'}"
-                    + ("; the API server can no longer reach kubelet (logs, exec, metrics)." if port == 10250 else ".")
-                )
-                detail = {"line": rule["line"], "chain": chain, "entry": reach.entry, "port": port, "owner": owner,
-                          "to_destination": rule.get("to_destination"), "pkts": rule.get("pkts"),
-                          "backend": view.binary, "severity": severity.value}  # fmt: skip
-                items.append(Item(severity, Evidence(rule["line"], rule["text"]), detail, reason))
+        reached = reachable_chains(view.chains)
+        candidates = [(chain, rule, reach) for chain, reach in reached.items()
+                      for rule in (view.chains.get(chain) or {}).get("rules") or ()]  # fmt: skip
+        candidates += [(chain, rule, UNREACHED) for chain, rule in unreached_rules(view)]
+        for chain, rule, reach in candidates:
+            if rule.get("target") != "DNAT":
+                continue
+            port = next((p for p in sorted(ports) if port_in(rule.get("dport"), p)), None)
+            if port is None:
+                continue
+            ranges = ranges or infer_ranges(artifacts)
+            selectors = effective_selectors(rule, reach)
+            if not _to_node(selectors, rule, reach, ranges):
+                continue
+            owner = PORT_OWNERS.get(port, "a node agent (net.ipv4.ip_local_reserved_ports)")
+            severity = Severity.HIGH if port == 10250 else Severity.MEDIUM
+            effect = "; the API server can no longer reach kubelet (logs, exec, metrics)." if port == 10250 else "."
+            if reach is UNREACHED:
+                severity = severity_of_rank(severity.rank - 1)
+                effect = f", once a jump to {chain} exists (none does now)."
+            reason = (
+                f"A DNAT in nat {chain} sends traffic for port {port} ({owner}) to "
+                f"{rule.get('to_destination') or 'another address'}{effect}"
+            )
+            detail = {"line": rule["line"], "chain": chain, "entry": reach.entry, "port": port, "owner": owner,
+                      "to_destination": rule.get("to_destination"), "pkts": rule.get("pkts"),
+                      "backend": view.binary, "severity": severity.value}  # fmt: skip
+            items.append(Item(severity, Evidence(rule["line"], rule["text"]), detail, reason))
         hits.extend(aggregate("network.iptables.port-conflict", view.path, items, {"reserved_ports": spec}))
     return hits
 

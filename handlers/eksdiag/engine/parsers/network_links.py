@@ -145,7 +145,7 @@ def parse_systemd_link(lines: Iterable[Line]) -> dict[str, Any]:
                 values.clear()  # an empty assignment resets the list
             elif len(values) < MAX_VALUES:
                 values.extend(value.split())
-        elif section == "Link":
+        elif section in ("Link", None):  # a fragment without a section header: taken as [Link]
             link[key] = {"value": value, "line": number, "text": text}
     return {
         "kind": "systemd-network-unit",
