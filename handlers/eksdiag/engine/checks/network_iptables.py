@@ -50,9 +50,15 @@ EXPECTED_DROP_MARKERS = (
     "mark match 0x8000/0x8000",
     "--mark 0x8000/0x8000",
 )
-EXPECTED_DROP_CHAINS = ("KUBE-IPVS-FILTER", "KUBE-IPVS-OUT-FILTER", "KUBE-SOURCE-RANGES-FIREWALL", "cali-")
+EXPECTED_DROP_CHAINS = (
+    "KUBE-IPVS-FILTER",
+    "KUBE-IPVS-OUT-FILTER",
+    "KUBE-SOURCE-RANGES-FIREWALL",
+    "cali-",
+    "DOCKER-ISOLATION-STAGE-",
+)
 """Chains whose drops are policy by design: kube-proxy IPVS filters and loadBalancerSourceRanges,
-Calico network policy."""
+Calico network policy, Docker's bridge isolation."""
 EXPECTED_DROP_COMMENT_PREFIXES = ("kubernetes ", "kube-proxy", "block incoming localnet")
 EXPECTED_DROP_COMMENTS = (
     "has no endpoints",
