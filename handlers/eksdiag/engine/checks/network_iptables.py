@@ -93,6 +93,45 @@ class TableView:
     table: str
     chains: Mapping[str, Any]
     counters: bool
+    covered: frozenset[tuple[str, ...]] = frozenset()
+    """Rules (:func:`rule_key`) a better source of the same table already shows: not reported again."""
+
+    @property
+    def primary(self) -> bool:
+        """The best source of its table (the others only add rules it does not show)."""
+        return not self.covered
+
+    def rules(self, chain: str) -> list[Mapping[str, Any]]:
+        """The rules of ``chain`` this view reports (those no better source already showed)."""
+        rules = (self.chains.get(chain) or {}).get("rules") or ()
+        return [r for r in rules if not self.covered or rule_key(chain, r) not in self.covered]
+
+
+PROTOCOL_NAMES = {"0": "all", "1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "132": "sctp"}
+
+
+def _address_key(text: str | None) -> str:
+    if is_any(text):
+        return "any"
+    net, negated = network(text)
+    return ("!" if negated else "") + str(net) if net is not None else str(text)
+
+
+def rule_key(chain: str, rule: Mapping[str, Any]) -> tuple[str, ...]:
+    """What identifies a rule across a listing and an ``iptables-save`` of the same table."""
+    prot = str(rule.get("prot") or "all").lower()
+    return (
+        chain,
+        str(rule.get("target") or ""),
+        _address_key(rule.get("source")),
+        _address_key(rule.get("destination")),
+        PROTOCOL_NAMES.get(prot, prot),
+        str(rule.get("dport") or "").replace(" ", ""),
+    )
+
+
+def _keys(chains: Mapping[str, Any]) -> set[tuple[str, ...]]:
+    return {rule_key(name, rule) for name, chain in chains.items() for rule in chain.get("rules") or ()}
 
 
 def _chains_of(artifact: Mapping[str, Any], table: str) -> tuple[Mapping[str, Any] | None, bool]:
@@ -117,7 +156,9 @@ def default_backend(artifacts: ArtifactMap, family: str) -> str | None:
 
 
 def table_views(artifacts: ArtifactMap) -> Iterator[TableView]:
-    """The best source of every (family, binary, table) the bundle holds."""
+    """Every (family, binary, table) the bundle holds: its best source first, then any other file
+    of the same table that shows rules the better ones do not (a listing and a save taken at
+    different times, or a file edited by hand)."""
     for family, program in PROGRAM.items():
         binaries = ["default"]
         if default_backend(artifacts, family) != "legacy":
@@ -129,15 +170,22 @@ def table_views(artifacts: ArtifactMap) -> Iterator[TableView]:
                     names = (*LISTING_NAME.get(table, ()), *DEFAULT_SAVES)
                 else:
                     names = tuple(n.replace("{p}", "{p}-legacy") for n in LISTING_NAME.get(table, ())) + LEGACY_SAVES
+                seen: set[tuple[str, ...]] | None = None
                 for name in names:
                     path = f"networking/{name.format(p=program)}"
                     artifact = artifacts.get(path)
                     if artifact is None or artifact.get("kind") not in ("iptables-list", "iptables-save"):
                         continue
                     chains, counters = _chains_of(artifact, table)
-                    if chains is not None:
+                    if chains is None:
+                        continue
+                    keys = _keys(chains)
+                    if seen is None:
                         yield TableView(path, family, binary, table, chains, counters)
-                        break
+                        seen = keys
+                    elif keys - seen:
+                        yield TableView(path, family, binary, table, chains, counters, frozenset(seen))
+                        seen |= keys
 
 
 # ---------------------------------------------------------------- reachability
@@ -253,7 +301,7 @@ def reachable_drops(view: TableView, builtin_only: str | None = None) -> Iterato
             continue
         if builtin_only is None and chain in BUILTIN:
             continue
-        for rule in (view.chains.get(chain) or {}).get("rules") or ():
+        for rule in view.rules(chain):
             if rule.get("target") in DROP_TARGETS and not expected_drop(chain, rule):
                 yield chain, rule, reach
 
@@ -298,9 +346,9 @@ UNREACHED = Reach("none", ())
 def unreached_rules(view: TableView) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(chain, rule) of every rule in a custom chain that no built-in chain reaches."""
     reached = reachable_chains(view.chains)
-    for chain, record in view.chains.items():
+    for chain in view.chains:
         if chain not in reached:
-            for rule in record.get("rules") or ():
+            for rule in view.rules(chain):
                 yield chain, rule
 
 
@@ -338,7 +386,7 @@ def check_custom_chain_drop(artifacts: ArtifactMap) -> list[Hit]:
 def check_forward_policy(artifacts: ArtifactMap) -> list[Hit]:
     hits: list[Hit] = []
     for view in table_views(artifacts):
-        forward = view.chains.get("FORWARD") if view.table == "filter" else None
+        forward = view.chains.get("FORWARD") if view.table == "filter" and view.primary else None
         if not forward or forward.get("policy") in (None, "ACCEPT") or not forward.get("text"):
             continue
         packets = forward.get("policy_packets")
@@ -403,8 +451,7 @@ def check_port_conflict(artifacts: ArtifactMap) -> list[Hit]:
             continue
         items: list[Item] = []
         reached = reachable_chains(view.chains)
-        candidates = [(chain, rule, reach) for chain, reach in reached.items()
-                      for rule in (view.chains.get(chain) or {}).get("rules") or ()]  # fmt: skip
+        candidates = [(chain, rule, reach) for chain, reach in reached.items() for rule in view.rules(chain)]
         candidates += [(chain, rule, UNREACHED) for chain, rule in unreached_rules(view)]
         for chain, rule, reach in candidates:
             if rule.get("target") != "DNAT":
