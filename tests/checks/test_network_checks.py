@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import importlib.util
 import json
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from eksdiag.engine.checks.network import NETWORK_RULES
 from eksdiag.engine.model import Hit, Severity
-from eksdiag.engine.parsers.network import NETWORK_SPECS
+from eksdiag.engine.parsers import spec_for
 
 HEADER = " pkts bytes target     prot opt in     out     source               destination"
 
@@ -61,7 +60,7 @@ def rule_line(pkts: str, target: str, prot: str, source: str, destination: str, 
 def artifacts(files: dict[str, str]) -> dict[str, dict[str, Any]]:
     parsed: dict[str, dict[str, Any]] = {}
     for path, text in files.items():
-        spec = next((s for s in NETWORK_SPECS if any(fnmatch.fnmatchcase(path, p) for p in s.paths)), None)
+        spec = spec_for(path)
         assert spec is not None, path
         parsed[path] = json.loads(json.dumps(spec.parse(enumerate(text.splitlines(), 1))))
     return parsed
@@ -70,13 +69,16 @@ def artifacts(files: dict[str, str]) -> dict[str, dict[str, Any]]:
 RULES = {rule.id: rule for rule in NETWORK_RULES}
 
 
-def run(rule_id: str, files: dict[str, str]) -> list[Hit]:
+def run(rule_id: str, files: dict[str, str], extra: dict[str, Any] | None = None) -> list[Hit]:
+    """The rule's hits over ``files`` (plus already-parsed ``extra`` artifacts)."""
     check = RULES[rule_id].check
     assert check is not None
-    hits = check(artifacts(files))
-    for hit in hits:  # every piece of evidence is an exact line of the hit's file
+    parsed = artifacts(files)
+    parsed.update(extra or {})
+    hits = check(parsed)
+    for hit in hits:  # every piece of evidence is an exact line of the hit's file; every hit says why
         lines = files[hit.file].splitlines()
-        assert hit.rule == rule_id
+        assert hit.rule == rule_id and hit.reason, hit
         for evidence in hit.evidence:
             assert lines[evidence.line - 1] == evidence.text
     return hits
@@ -96,8 +98,23 @@ def test_catalogue_has_exactly_the_network_rule_ids_and_categories() -> None:
         "network.iptables.input-drop": "network",
         "network.iptables.output-drop": "network",
         "network.iptables.forward-policy": "network",
+        "network.iptables.reachable-drop": "network",
+        "network.iptables.port-conflict": "network",
+        "network.iptables.legacy-tables-unread": "network",
         "network.kube-proxy.chains-missing": "network",
+        "network.kube-proxy.restarting": "network",
         "network.route.blackhole": "network",
+        "vpc-cni.pod-ip-rule-missing": "vpc-cni",
+        "vpc-cni.pod-route-missing": "vpc-cni",
+        "vpc-cni.eni-default-route-missing": "vpc-cni",
+        "vpc-cni.ipamd-not-running": "vpc-cni",
+        "vpc-cni.ipamd-state-inconsistent": "vpc-cni",
+        "vpc-cni.aws-node-restarting": "vpc-cni",
+        "vpc-cni.network-policy-agent-restarting": "vpc-cni",
+        "network.interface.loopback-missing": "network",
+        "network.interface.not-up": "network",
+        "network.interface.not-running": "network",
+        "network.systemd.mac-address-policy": "network",
         "network.conntrack.table-near-full": "conntrack",
         "network.conntrack.insert-failed": "conntrack",
         "network.ena.allowance-exceeded": "network",
@@ -148,8 +165,8 @@ def test_empty_bundle_gives_no_finding(rule_id: str) -> None:
         ),
         pytest.param(
             rule_line("0", "DROP", "all", "192.168.0.0/16", "192.168.0.0/16"),
-            Severity.MEDIUM,
-            id="latent-zero",
+            Severity.HIGH,
+            id="zero-counter-covering-pods",
         ),
         pytest.param(rule_line("0", "DROP", "all", "203.0.113.5", "0.0.0.0/0"), Severity.MEDIUM, id="latent-unrelated"),
         pytest.param(
@@ -238,7 +255,10 @@ def test_forward_drops_aggregate_into_one_hit_worst_first() -> None:
     }
     hit = only(run("network.iptables.forward-drop", files))
     assert (hit.severity, hit.count, len(hit.evidence)) == (Severity.CRITICAL, 7, 5)
-    assert [e.text for e in hit.evidence[:2]] == [lines[4].rstrip("\n"), lines[3].rstrip("\n")]
+    # the drop that counted pod packets first, then the rules covering pods (HIGH whatever their
+    # counters) and the unrelated one that dropped 77 packets (HIGH), in line order
+    assert [e.text for e in hit.evidence[:2]] == [lines[4].rstrip("\n"), lines[0].rstrip("\n")]
+    assert lines[3].rstrip("\n") in [e.text for e in hit.evidence]
     assert hit.line == hit.evidence[0].line
     assert hit.detail["ranges"]["services"] == ["10.100.0.0/16"]
     assert "192.168.0.0/16" in hit.detail["ranges"]["vpc"]
@@ -437,14 +457,6 @@ def test_kube_proxy_chains_missing(files: dict[str, str], evidence: str) -> None
         pytest.param(
             {
                 "networking/iptables-nat.txt": NAT_WITHOUT_KUBE,
-                "networking/iptables-save.txt": "# Generated by iptables-save v1.8.8 (nf_tables) on Thu Mar  6 2025\n"
-                "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n",
-            },
-            id="nf-tables-without-kube-chains",
-        ),
-        pytest.param(
-            {
-                "networking/iptables-nat.txt": NAT_WITHOUT_KUBE,
                 "cni/05-cilium.conflist": json.dumps({"name": "cilium", "plugins": [{"type": "cilium-cni"}]}),
             },
             id="cilium-replaces-kube-proxy",
@@ -462,6 +474,50 @@ def test_kube_proxy_chains_missing(files: dict[str, str], evidence: str) -> None
 )
 def test_kube_proxy_chains_not_missing(files: dict[str, str]) -> None:
     assert run("network.kube-proxy.chains-missing", files) == []
+
+
+NF_TABLES_NAT_SAVE = (
+    "# Generated by iptables-save v1.8.8 (nf_tables) on Thu Mar  6 18:22:31 2025\n"
+    "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+    ":AWS-SNAT-CHAIN-0 - [0:0]\n"
+    '-A POSTROUTING -m comment --comment "AWS SNAT CHAIN" -j AWS-SNAT-CHAIN-0\n'
+    '-A AWS-SNAT-CHAIN-0 -d 192.168.0.0/16 -m comment --comment "AWS SNAT CHAIN" -j RETURN\n'
+    "COMMIT\n"
+)
+KUBE_PROXY_LOG = "var_log/kube-system_kube-proxy-5x9vq_7d1c2a3b-0c4d-4e5f-8a9b-0c1d2e3f4a5b/kube-proxy/0.log"
+KUBE_PROXY_START = '2025-03-06T18:01:20.301942113Z stderr F I0306 18:01:20.301888       1 server_linux.go:169] "Using {mode} Proxier"\n'
+
+
+def test_nf_tables_backend_is_not_a_kube_proxy_mode() -> None:
+    """AL2023 installs iptables-nft: its iptables-save header says (nf_tables) whatever kube-proxy does.
+    Missing Service chains there are a finding (they were read as "nftables mode" and ignored)."""
+    hit = only(
+        run(
+            "network.kube-proxy.chains-missing",
+            {"networking/iptables-nat.txt": NAT_WITHOUT_KUBE, "networking/iptables-save.txt": NF_TABLES_NAT_SAVE},
+        )
+    )
+    assert hit.severity is Severity.HIGH
+    assert "nothing shows kube-proxy in IPVS or nftables mode" in (hit.reason or "")
+
+
+def test_kube_proxy_that_announced_iptables_mode_without_chains_is_critical() -> None:
+    files = {
+        "networking/iptables-save.txt": NF_TABLES_NAT_SAVE,
+        KUBE_PROXY_LOG: KUBE_PROXY_START.format(mode="iptables"),
+    }
+    hit = only(run("network.kube-proxy.chains-missing", files))
+    assert (hit.file, hit.severity) == ("networking/iptables-save.txt", Severity.CRITICAL)
+    assert "kube-proxy announced iptables mode" in (hit.reason or "")
+
+
+@pytest.mark.parametrize("mode", ["ipvs", "nftables"])
+def test_kube_proxy_announcing_another_mode_needs_no_iptables_chains(mode: str) -> None:
+    files = {"networking/iptables-save.txt": NF_TABLES_NAT_SAVE, KUBE_PROXY_LOG: KUBE_PROXY_START.format(mode=mode)}
+    assert run("network.kube-proxy.chains-missing", files) == []
+    from eksdiag.engine.checks.network import kube_proxy_mode
+
+    assert kube_proxy_mode(artifacts(files)) == mode
 
 
 # ------------------------------------------------------------------ routes
@@ -594,9 +650,12 @@ NIC statistics:
 @pytest.mark.parametrize(
     ("bw_in", "pps", "linklocal", "severity", "count"),
     [
-        (12, 0, 0, Severity.HIGH, 1),
-        (0, 3, 1843, Severity.HIGH, 2),
+        (12, 0, 0, Severity.LOW, 1),
+        (0, 3, 1843, Severity.MEDIUM, 2),
         (0, 0, 1843, Severity.MEDIUM, 1),
+        (0, 2, 0, Severity.LOW, 1),
+        (0, 40_000, 0, Severity.HIGH, 1),
+        (2_000_000, 0, 0, Severity.HIGH, 1),
         (0, 0, 0, None, 0),
     ],
 )
@@ -699,7 +758,7 @@ def _seed() -> ModuleType:
 
 def _network_files(faulty: bool) -> dict[str, str]:
     files: dict[str, str] = _seed().node_files(faulty=faulty)
-    return {p: t for p, t in files.items() if any(fnmatch.fnmatchcase(p, g) for s in NETWORK_SPECS for g in s.paths)}
+    return {p: t for p, t in files.items() if spec_for(p) is not None}
 
 
 def _all_hits(files: dict[str, str]) -> list[Hit]:

@@ -8,7 +8,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from eksdiag.engine.rules import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +31,6 @@ def test_every_rule_tag_names_an_agent_issue() -> None:
     assert not [(r.id, n) for r in CATALOGUE for n in r.nma if n not in names]
 
 
-@pytest.mark.xfail(
-    reason="integration in progress: Kernel, Networking, Storage and accelerator rows land with their rules",
-    strict=False,
-)
 def test_every_agent_issue_has_a_rule_or_a_reason_it_cannot_be_seen() -> None:
     assert coverage_doc.mapping_problems(coverage_doc.load_issues(), CATALOGUE) == []
 

@@ -188,11 +188,6 @@ NEGATIVE = [  # lines a naive matcher would flag (see reference.md B5, B6)
     ),
     (
         "var_log/aws-routed-eni/ipamd.log",
-        '{"level":"info","ts":"2025-03-06T18:01:45.118Z","caller":'
-        '"aws-k8s-agent/main.go:105","msg":"Starting L-IPAMD v1.19.2  ..."}',
-    ),
-    (
-        "var_log/aws-routed-eni/ipamd.log",
         '{"level":"debug","ts":"2025-03-06T18:01:47.902Z","caller":'
         '"ipamd/ipamd.go:1650","msg":"DEBUG: Reconcile existing ENI eni-0a1b2c3d4e5f60718 IP pool"}',
     ),

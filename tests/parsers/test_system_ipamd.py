@@ -84,9 +84,14 @@ def test_multi_nic_shape_compact_line() -> None:
         "is_efa": False,
         "device_number": 0,
         "subnet_id": "subnet-0abc1234def567890",
+        "route_table_id": 254,
         "ip_count": 3,
         "assigned_count": 2,
         "prefix_count": 0,
+        "assigned": [
+            {"ip": "192.168.40.17", "pod": "default/coredns-6b9575c64c-4x2lm"},
+            {"ip": "192.168.40.19", "pod": "default/web-5d8c7"},
+        ],
     }
 
 
@@ -294,6 +299,11 @@ def test_checkpoint_counts_allocations() -> None:
         "ipv4_count": 3,
         "ipv6_count": 0,
         "namespaces": {"(unknown)": 1, "default": 1, "kube-system": 1},
+        "allocations": [
+            {"ip": "192.168.52.201", "pod": "default/web-5d8c7", "container": "9b2e5c0f"},
+            {"ip": "192.168.40.17", "pod": "kube-system/coredns-6b9575c64c-4x2lm", "container": "4be2a1f0"},
+            {"ip": "192.168.40.19", "pod": None, "container": "77"},
+        ],
     }
 
 

@@ -220,7 +220,15 @@ def test_no_false_critical_for_ipvs_or_nftables_kube_proxy(local_indexed: Indexe
         for table in art["networking/iptables-save.txt"]["tables"].values():
             table["kube"] = dict(kube)
         art["networking/ipvsadm.txt"]["virtual_services"] = 12 if mode == "ipvs" else 0
-        art["networking/iptables-save.txt"]["variant"] = "nf_tables"
+        art["networking/iptables-save.txt"]["variant"] = "nf_tables"  # the iptables backend, not kube-proxy's mode
+        if mode == "nftables":  # kube-proxy's own table, as `nft list ruleset` shows it
+            art["networking/nft-ruleset.txt"] = {
+                "kind": "nft-ruleset",
+                "tables": [{"family": "ip", "name": "kube-proxy", "line": 1, "chains": ["services"]}],
+                "kube_proxy": True,
+                "kube_proxy_tables": ["ip kube-proxy"],
+                "kube_chains_in_iptables_nft": False,
+            }
         # an artifact rule written without the mode guard would report this; the tool must not make it critical
         index["findings"].append(
             {

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eksdiag.engine.checks.network_iptables import TableView, table_views, unexpected_drops
 from eksdiag.engine.checks.system import is_real_filesystem
 from eksdiag.engine.indexer import BundleIndex
 
@@ -13,13 +14,12 @@ Artifacts = Mapping[str, Mapping[str, Any]]
 
 FILTER_LISTINGS = ("networking/iptables-filter.txt", "networking/iptables.txt")
 NAT_LISTING = "networking/iptables-nat.txt"
-SAVE_FILES = ("networking/iptables-save-counters.txt", "networking/iptables-save.txt")
+LEGACY_SAVE = "networking/iptables-legacy-save-counters.txt"
 ROUTES = "networking/iproute.txt"
 CONNTRACK = "networking/conntrack.txt"
 SYSCTL = "sysctls/sysctl_all.txt"
 DF = "storage/mounts.txt"
 INODES = "storage/inodes.txt"
-BUILTIN_CHAINS = ("INPUT", "FORWARD", "OUTPUT")
 BLOCKING_TARGETS = ("DROP", "REJECT")
 
 
@@ -47,68 +47,70 @@ def _filter_listing(idx: BundleIndex) -> tuple[str | None, Mapping[str, Any]]:
     return path, (idx.artifacts[path] if path else {})
 
 
-def _rule_text(chain: str, rule: Mapping[str, Any]) -> str:
+def _rule_text(view: TableView, chain: str, rule: Mapping[str, Any]) -> str:
     parts = [
+        f"{view.family}{' legacy' if view.binary == 'legacy' else ''} {view.table}",
         chain,
         str(rule.get("target")),
         str(rule.get("prot", "all")),
         f"{rule.get('source', '0.0.0.0/0')} -> {rule.get('destination', '0.0.0.0/0')}",
     ]
-    match = rule.get("match") or ""
+    match = rule.get("match") or rule.get("spec") or ""
     if match:
         parts.append(str(match))
     return " ".join(parts)
 
 
-def _blocking_rule_texts(chains: Mapping[str, Any]) -> list[str]:
-    """The DROP/REJECT rules of the built-in filter ``chains`` (parsed listing or save), as sorted texts."""
-    return sorted(
-        _rule_text(chain, rule)
-        for chain in BUILTIN_CHAINS
-        for rule in chains.get(chain, {}).get("rules", [])
-        if rule.get("target") in BLOCKING_TARGETS
-    )
-
-
 def blocking_rules(idx: BundleIndex) -> Measure:
-    """DROP/REJECT rules placed directly in the built-in filter chains."""
-    path, listing = _filter_listing(idx)
-    if path:
-        return Measure(_blocking_rule_texts(listing.get("chains", {})), (path,))
-    save_path = _first_present(idx.artifacts, SAVE_FILES)
-    if not save_path:
+    """Unexpected DROP/REJECT rules traffic can reach, in every table and backend (legacy included)."""
+    views = list(table_views(idx.artifacts))
+    if not views:
         return Measure(None, ())
-    chains = idx.artifacts[save_path].get("tables", {}).get("filter", {}).get("chains", {})
-    return Measure(_blocking_rule_texts(chains), (save_path,))
+    texts: list[str] = []
+    files: set[str] = set()
+    for view in views:
+        for chain, rule, _reach in unexpected_drops(view):
+            texts.append(_rule_text(view, chain, rule))
+            files.add(view.path)
+    return Measure(sorted(texts), tuple(sorted(files or {views[0].path})))
 
 
 def iptables_rule_count(idx: BundleIndex) -> Measure:
-    files = [p for p in (*FILTER_LISTINGS[:1], NAT_LISTING) if p in idx.artifacts]
+    files = [p for p in (*FILTER_LISTINGS[:1], NAT_LISTING, LEGACY_SAVE) if p in idx.artifacts]
     if not files:
         return Measure(None, ())
     total = sum(int(idx.artifacts[p].get("rule_count") or 0) for p in files)
     return Measure(total, tuple(files))
 
 
+def _forward_views(idx: BundleIndex) -> list[TableView]:
+    return [v for v in table_views(idx.artifacts) if v.table == "filter" and v.family == "ipv4"]
+
+
 def forward_drop_packets(idx: BundleIndex) -> Measure:
-    """Packets counted by blocking rules in FORWARD, plus the policy counter when it drops."""
-    path, listing = _filter_listing(idx)
-    if not path:
+    """Packets counted by blocking rules in FORWARD (both backends), plus the policy counter when it drops."""
+    views = _forward_views(idx)
+    if not views:
         return Measure(None, ())
-    forward = listing.get("chains", {}).get("FORWARD", {})
-    total = sum(int(r.get("pkts") or 0) for r in forward.get("rules", []) if r.get("target") in BLOCKING_TARGETS)
-    if forward.get("policy") in BLOCKING_TARGETS:
-        total += int(forward.get("policy_packets") or 0)
-    return Measure(total, (path,))
+    total = 0
+    for view in views:
+        forward = view.chains.get("FORWARD", {})
+        total += sum(int(r.get("pkts") or 0) for r in forward.get("rules", []) if r.get("target") in BLOCKING_TARGETS)
+        if forward.get("policy") in BLOCKING_TARGETS:
+            total += int(forward.get("policy_packets") or 0)
+    return Measure(total, tuple(v.path for v in views))
 
 
 def forward_packets(idx: BundleIndex) -> Measure:
-    path, listing = _filter_listing(idx)
-    if not path:
+    views = _forward_views(idx)
+    if not views:
         return Measure(None, ())
-    forward = listing.get("chains", {}).get("FORWARD", {})
-    total = sum(int(r.get("pkts") or 0) for r in forward.get("rules", []))
-    return Measure(total + int(forward.get("policy_packets") or 0), (path,))
+    total = 0
+    for view in views:
+        forward = view.chains.get("FORWARD", {})
+        total += sum(int(r.get("pkts") or 0) for r in forward.get("rules", []))
+        total += int(forward.get("policy_packets") or 0)
+    return Measure(total, tuple(v.path for v in views))
 
 
 def unroutable_routes(idx: BundleIndex) -> Measure:
@@ -177,7 +179,11 @@ def max_use_pct(path: str, field: str) -> Callable[[BundleIndex], Measure]:
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("routes.unroutable", "blackhole, unreachable and prohibit routes", unroutable_routes),
     Dimension("routes.count", "routes in all tables", route_count),
-    Dimension("iptables.blocking_rules", "DROP/REJECT rules directly in INPUT, FORWARD, OUTPUT", blocking_rules),
+    Dimension(
+        "iptables.blocking_rules",
+        "unexpected DROP/REJECT rules traffic reaches, every table, nf_tables and legacy",
+        blocking_rules,
+    ),
     Dimension("iptables.rule_count", "rules in the filter and nat tables", iptables_rule_count),
     Dimension("iptables.forward_drop_packets", "packets dropped in the FORWARD chain", forward_drop_packets),
     Dimension("iptables.forward_packets", "packets counted in the FORWARD chain", forward_packets),

@@ -121,7 +121,8 @@ class Scale:
     ``stale_after`` before the collection counts one level less, more than ``old_after`` two levels
     less; a single occurrence counts one level less when ``lone_lowers``; a recent burst (last seen
     within ``recent_within`` of the collection, at ``burst_per_hour`` or more per hour over its span)
-    rises one level, up to ``ceiling``. The result never leaves ``floor``..``ceiling``.
+    rises one level, up to ``ceiling``. The result never leaves ``floor``..``ceiling``. Fewer than
+    ``min_count`` matching lines in a file rank at ``floor``.
     """
 
     ceiling: Severity | None = None
@@ -133,6 +134,9 @@ class Scale:
     recent_within: timedelta = timedelta(hours=1)
     stale_after: timedelta = timedelta(hours=24)
     old_after: timedelta = timedelta(days=7)
+    min_count: int = 1
+    """From how many matching lines in a file the rule's severity applies; fewer rank at ``floor``: a
+    line that is normal once (a daemon's start banner) is a problem only when it repeats."""
 
 
 DEFAULT_SCALE = Scale()

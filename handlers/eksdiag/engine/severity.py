@@ -62,6 +62,9 @@ def for_lines(
         steps -= 1
         facts.append("a single event")
     rank = max(scale.floor.rank, min(ceiling.rank, base.rank + steps))
+    if count < scale.min_count:
+        rank = scale.floor.rank
+        facts.append(f"fewer than the {scale.min_count} that make it a problem")
     severity = severity_of_rank(rank)
     if severity != base:
         facts.append(f"rule default {base.value}")

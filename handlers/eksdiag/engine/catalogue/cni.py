@@ -25,6 +25,7 @@ RULES: tuple[Rule, ...] = (
         pattern=r"DataStore has no available IP/Prefix addresses|failed to assign an IP address to container"
         r"|InsufficientFreeAddressesInSubnet|InsufficientCidrBlocks",
         remedy=Remedy.CONFIGURATION,
+        nma=("IPAMDNoIPs",),
     ),
     Rule(
         "vpc-cni.eni-attach-failed",

@@ -225,5 +225,6 @@ SYSTEM_RULES: tuple[Rule, ...] = (
             "awscni_eni_allocated equals awscni_eni_max the node cannot grow its pool at all."
         ),
         remedy=Remedy.CONFIGURATION,
+        nma=("IPAMDNoIPs",),
     ),
 )

@@ -129,27 +129,58 @@ def _prefix_size(cidr: str) -> int:
     return 1
 
 
+MAX_ASSIGNED = 2_000
+"""Assigned pod addresses listed per ENI (a node has at most a few hundred pods)."""
+
+
+def _pod_of(entry: Mapping[str, Any]) -> str | None:
+    meta = entry.get("IPAMMetadata")
+    if not isinstance(meta, Mapping):
+        return None
+    namespace, name = meta.get("k8sPodNamespace"), meta.get("k8sPodName")
+    if isinstance(namespace, str) and isinstance(name, str) and name:
+        return f"{namespace}/{name}"
+    return None
+
+
+def _assigned_entries(addresses: Any, listed: list[dict[str, Any]]) -> int:
+    """Count the assigned entries of an ``IPAddresses`` map, listing each (address and pod)."""
+    if not isinstance(addresses, Mapping):
+        return 0
+    count = 0
+    for key, entry in addresses.items():
+        if not _assigned(entry):
+            continue
+        count += 1
+        address = entry.get("Address") if isinstance(entry.get("Address"), str) else str(key)
+        if len(listed) < MAX_ASSIGNED:
+            listed.append({"ip": address, "pod": _pod_of(entry)})
+    return count
+
+
 def _eni_summary(eni_id: str, eni: Mapping[str, Any]) -> dict[str, Any]:
     ip_count = 0
     assigned = 0
     prefixes = 0
-    cidrs = eni.get("AvailableIPv4Cidrs")
-    if isinstance(cidrs, Mapping):
+    listed: list[dict[str, Any]] = []
+    for family_key in ("AvailableIPv4Cidrs", "IPv6Cidrs"):
+        cidrs = eni.get(family_key)
+        if not isinstance(cidrs, Mapping):
+            continue
         for cidr, block in cidrs.items():
             if not isinstance(block, Mapping):
                 continue
-            addresses = block.get("IPAddresses")
-            if block.get("IsPrefix") is True:
-                prefixes += 1
-                ip_count += _prefix_size(str(cidr))
-            else:
-                ip_count += 1
-            if isinstance(addresses, Mapping):
-                assigned += sum(1 for entry in addresses.values() if _assigned(entry))
+            if family_key == "AvailableIPv4Cidrs":
+                if block.get("IsPrefix") is True:
+                    prefixes += 1
+                    ip_count += _prefix_size(str(cidr))
+                else:
+                    ip_count += 1
+            assigned += _assigned_entries(block.get("IPAddresses"), listed)
     addresses = eni.get("IPv4Addresses")
     if isinstance(addresses, Mapping):
         ip_count += len(addresses)
-        assigned += sum(1 for entry in addresses.values() if _assigned(entry))
+        assigned += _assigned_entries(addresses, listed)
     explicit = _int(eni.get("AssignedIPv4Addresses"))
     if explicit is not None:
         assigned = explicit
@@ -161,9 +192,11 @@ def _eni_summary(eni_id: str, eni: Mapping[str, Any]) -> dict[str, Any]:
         "is_efa": eni.get("IsEFA") is True,
         "device_number": _int(eni.get("DeviceNumber")),
         "subnet_id": subnet if isinstance(subnet, str) else None,
+        "route_table_id": _int(eni.get("RouteTableID")),
         "ip_count": ip_count,
         "assigned_count": assigned,
         "prefix_count": prefixes,
+        "assigned": listed,
     }
 
 
@@ -198,9 +231,10 @@ def parse_enis(lines: Iterable[Line]) -> dict[str, Any]:
     Returns ``{"kind": "ipamd-enis", "valid", "error", "format": "multi-nic" | "eniinfos" |
     "eniippools" | None, "total_ips": int | None, "assigned_ips": int | None, "eni_count",
     "network_cards": [{"network_card", "total_ips", "assigned_ips", "eni_count", "enis": [{"id",
-    "is_primary", "is_trunk", "is_efa", "device_number", "subnet_id", "ip_count", "assigned_count",
-    "prefix_count"}], "line", "evidence"}]}``. ``evidence`` is the text of the line holding the
-    card's ``"TotalIPs"`` (a window around it, marked with ``…``, when the line is long).
+    "is_primary", "is_trunk", "is_efa", "device_number", "subnet_id", "route_table_id", "ip_count",
+    "assigned_count", "prefix_count", "assigned": [{"ip", "pod"}]}], "line", "evidence"}]}``.
+    ``evidence`` is the text of the line holding the card's ``"TotalIPs"`` (a window around it,
+    marked with ``…``, when the line is long).
     """
     doc = read_json(lines)
     data = doc.data
@@ -330,7 +364,8 @@ def parse_checkpoint(lines: Iterable[Line]) -> dict[str, Any]:
     """``ipamd/ipam.json`` (and ``ipam-nic-<n>.json``): the ipamd IPAM checkpoint.
 
     Returns ``{"kind": "ipamd-checkpoint", "valid", "error", "version": str | None,
-    "allocation_count": int, "ipv4_count": int, "ipv6_count": int, "namespaces": {ns: count}}``.
+    "allocation_count": int, "ipv4_count": int, "ipv6_count": int, "namespaces": {ns: count},
+    "allocations": [{"ip", "pod" ("ns/name" or None), "container"}]}``.
     """
     doc = read_json(lines)
     data = doc.data if isinstance(doc.data, Mapping) else None
@@ -342,11 +377,21 @@ def parse_checkpoint(lines: Iterable[Line]) -> dict[str, Any]:
         error = "not a JSON object"
     entries = [a for a in allocations if isinstance(a, Mapping)] if isinstance(allocations, list) else []
     namespaces: dict[str, int] = {}
+    listed: list[dict[str, Any]] = []
     for entry in entries:
         meta = entry.get("metadata")
         ns = meta.get("k8sPodNamespace") if isinstance(meta, Mapping) else None
+        name = meta.get("k8sPodName") if isinstance(meta, Mapping) else None
         key = ns if isinstance(ns, str) and ns else "(unknown)"
         namespaces[key] = namespaces.get(key, 0) + 1
+        for family in ("ipv4", "ipv6"):
+            address = entry.get(family)
+            if isinstance(address, str) and address and len(listed) < MAX_ASSIGNED:
+                pod = f"{ns}/{name}" if isinstance(ns, str) and isinstance(name, str) and name else None
+                container = entry.get("containerID")
+                listed.append(
+                    {"ip": address, "pod": pod, "container": container if isinstance(container, str) else None}
+                )
     version = data.get("version") if data is not None else None
     return {
         "kind": "ipamd-checkpoint",
@@ -357,6 +402,7 @@ def parse_checkpoint(lines: Iterable[Line]) -> dict[str, Any]:
         "ipv4_count": sum(1 for e in entries if e.get("ipv4")),
         "ipv6_count": sum(1 for e in entries if e.get("ipv6")),
         "namespaces": dict(sorted(namespaces.items())[:MAX_SERIES]),
+        "allocations": listed,
     }
 
 

@@ -1,6 +1,7 @@
 """Artifact parsers (network): the routing table from bundle paths to network parsers.
 
-The parsers themselves live in iptables.py, routes.py, conntrack.py and netconf.py; this module
+The parsers themselves live in iptables.py, routes.py, conntrack.py, netconf.py, network_links.py
+and network_podlogs.py; this module
 binds each to its bundle paths (research/bundle.md 2.5, 2.11, 2.12). The iptables table name and
 address family come from the path, so they are bound here with ``functools.partial``.
 """
@@ -20,6 +21,8 @@ from eksdiag.engine.parsers.iptables import (
     parse_nft_ruleset,
 )
 from eksdiag.engine.parsers.netconf import parse_cni_config, parse_ethtool, parse_resolv_conf, parse_sysctl
+from eksdiag.engine.parsers.network_links import parse_ifconfig, parse_ip_link, parse_systemd_link
+from eksdiag.engine.parsers.network_podlogs import POD_LOG_PATHS, parse_pod_log
 from eksdiag.engine.parsers.routes import parse_ip_route, parse_ip_rule
 
 __all__ = ["NETWORK_SPECS", "parse_counter"]
@@ -29,26 +32,38 @@ _TABLES = ("filter", "nat", "mangle", "raw", "security")
 
 def _iptables_list_specs() -> tuple[ArtifactSpec, ...]:
     specs: list[ArtifactSpec] = []
-    for binary, family in (("iptables", "ipv4"), ("ip6tables", "ipv6")):
-        for table in _TABLES:
+    for program, family in (("iptables", "ipv4"), ("ip6tables", "ipv6")):
+        for variant, binary in (("", "default"), ("-legacy", "legacy")):
+            for table in _TABLES:
+                specs.append(
+                    ArtifactSpec(
+                        "iptables-list",
+                        (f"networking/{program}{variant}-{table}.txt",),
+                        partial(parse_iptables_list, table=table, family=family, binary=binary),
+                    )
+                )
             specs.append(
                 ArtifactSpec(
                     "iptables-list",
-                    (f"networking/{binary}-{table}.txt",),
-                    partial(parse_iptables_list, table=table, family=family),
+                    (f"networking/{program}{variant}.txt",),
+                    partial(parse_iptables_list, table="filter", family=family, binary=binary),
                 )
             )
-        specs.append(
-            ArtifactSpec(
-                "iptables-list",
-                (f"networking/{binary}.txt",),
-                partial(parse_iptables_list, table="filter", family=family),
-            )
-        )
     return tuple(specs)
 
 
 NETWORK_SPECS: tuple[ArtifactSpec, ...] = (
+    # iptables-legacy-save output (the project's collector; what an nf_tables iptables-save hides)
+    ArtifactSpec(
+        "iptables-save",
+        ("networking/iptables-legacy-save*.txt",),
+        partial(parse_iptables_save, family="ipv4", binary="legacy"),
+    ),
+    ArtifactSpec(
+        "iptables-save",
+        ("networking/ip6tables-legacy-save*.txt",),
+        partial(parse_iptables_save, family="ipv6", binary="legacy"),
+    ),
     *_iptables_list_specs(),
     ArtifactSpec(
         "iptables-save",
@@ -72,4 +87,8 @@ NETWORK_SPECS: tuple[ArtifactSpec, ...] = (
     ArtifactSpec("ethtool", ("networking/ethtool.txt",), parse_ethtool),
     ArtifactSpec("resolv-conf", ("networking/resolv.conf",), parse_resolv_conf),
     ArtifactSpec("cni-config", ("cni/*.conflist", "cni/*.conf"), parse_cni_config),
+    ArtifactSpec("interfaces", ("networking/ifconfig.txt",), parse_ifconfig),
+    ArtifactSpec("interfaces", ("networking/ip-addr.txt", "networking/ip-s-link.txt"), parse_ip_link),
+    ArtifactSpec("systemd-network-unit", ("networking/systemd-network/*",), parse_systemd_link),
+    ArtifactSpec("pod-log", POD_LOG_PATHS, parse_pod_log),
 )
