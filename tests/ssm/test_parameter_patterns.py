@@ -179,38 +179,36 @@ def test_capture_script_refuses_the_trailing_newline_the_pattern_lets_through(tm
 # --------------------------------------------------------------------------- upload URL
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        presigned_put(),
-        presigned_put(style="path"),
-        presigned_put(region="us-east-1"),
-        presigned_put(region="eu-central-1", sse=False),
-        presigned_put(region="cn-north-1"),
-    ],
-    ids=["virtual-hosted", "path-style", "us-east-1", "no-sse", "china"],
-)
+LEGIT_URLS = {
+    "virtual-hosted": presigned_put(),
+    "path-style": presigned_put(style="path"),
+    "us-east-1": presigned_put(region="us-east-1"),
+    "no-sse": presigned_put(region="eu-central-1", sse=False),
+    "china": presigned_put(region="cn-north-1"),
+}
+
+HOSTILE_URLS = [
+    presigned_put().replace("https://", "http://"),
+    "https://evil.example.com/x?X-Amz-Signature=0123456789abcdef",
+    "https://s3.amazonaws.com.evil.example/x?X-Amz-Signature=0123456789abcdef",
+    "https://bucket.s3.amazonaws.com/key",
+    "https://bucket.s3.amazonaws.com/key?short",
+    "file:///etc/passwd",
+    presigned_put() + "'; reboot; '",
+    presigned_put() + "\nreboot",
+    presigned_put() + " -o /etc/cron.d/x",
+    presigned_put() + "$(id)",
+    "https://user@bucket.s3.amazonaws.com/key?X-Amz-Signature=0123456789abcdef",
+    "https://bucket.s3.amazonaws.com/" + "a" * 2000 + "?X-Amz-Signature=0123456789abcdef",
+]
+
+
+@pytest.mark.parametrize("url", LEGIT_URLS.values(), ids=LEGIT_URLS.keys())
 def test_upload_url_pattern_accepts_real_presigned_urls(url: str) -> None:
     assert p.matches(p.S3_PRESIGNED_PUT_URL, url), url
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        presigned_put().replace("https://", "http://"),
-        "https://evil.example.com/x?X-Amz-Signature=0123456789abcdef",
-        "https://s3.amazonaws.com.evil.example/x?X-Amz-Signature=0123456789abcdef",
-        "https://bucket.s3.amazonaws.com/key",
-        "https://bucket.s3.amazonaws.com/key?short",
-        "file:///etc/passwd",
-        presigned_put() + "'; reboot; '",
-        presigned_put() + "\nreboot",
-        presigned_put() + " -o /etc/cron.d/x",
-        presigned_put() + "$(id)",
-        "https://user@bucket.s3.amazonaws.com/key?X-Amz-Signature=0123456789abcdef",
-        "https://bucket.s3.amazonaws.com/" + "a" * 2000 + "?X-Amz-Signature=0123456789abcdef",
-    ],
-)
+@pytest.mark.parametrize("url", HOSTILE_URLS)
 def test_upload_url_pattern_refuses_non_s3_and_hostile_urls(url: str) -> None:
     assert not p.matches(p.S3_PRESIGNED_PUT_URL, url)
 
@@ -272,3 +270,32 @@ def test_every_document_parameter_has_a_tested_pattern() -> None:
         document = yaml.safe_load(path.read_text())
         for name, spec in document["parameters"].items():
             assert spec.get("allowedPattern") in tested, f"{path.name}: {name}"
+
+
+#: The document parameter each pattern constant is written into.
+DOCUMENT_PARAMETER = {
+    "BPF_FILTER": "Filter",
+    "S3_PRESIGNED_PUT_URL": "UploadUrl",
+    "INSTANCE_ID": "InstanceId",
+    "BUNDLE_ID": "BundleId",
+    "S3_BUCKET": "Bucket",
+    "KMS_KEY_ARN": "KmsKeyId",
+    "UPLOAD_EXPIRES_SECONDS": "UploadExpiresSeconds",
+    "SSE_KMS_KEY_ID": "SseKmsKeyId",
+    "AUTOMATION_ASSUME_ROLE": "AutomationAssumeRole",
+    "INTERFACE": "Interface",
+    "DURATION_SECONDS": "DurationSeconds",
+    "MAX_PACKETS": "MaxPackets",
+    "KUBERNETES_NAME": "PodName",
+}
+
+
+def corpus() -> list[tuple[str, str, bool]]:
+    """``(document parameter, value, accepted)`` for every legitimate and hostile value above: what the
+    documents must decide wherever they are evaluated (tests/contracts runs it under RE2 and Go)."""
+    cases = [("Filter", v, True) for v in LEGIT_FILTERS] + [("Filter", v, False) for v in HOSTILE_FILTERS]
+    cases += [("UploadUrl", v, True) for v in LEGIT_URLS.values()] + [("UploadUrl", v, False) for v in HOSTILE_URLS]
+    for name, (good, bad) in CASES.items():
+        parameter = DOCUMENT_PARAMETER[name]
+        cases += [(parameter, v, True) for v in good] + [(parameter, v, False) for v in [*bad, *HOSTILE_COMMON]]
+    return cases
