@@ -74,6 +74,7 @@ def _upload_url(what: str, env: bool = True) -> dict[str, Any]:
     return _param(
         f"Presigned HTTPS PUT URL of the S3 object that receives {what} (signed for a few minutes).",
         p.S3_PRESIGNED_PUT_URL,
+        max_chars=p.UPLOAD_URL_MAX_CHARS,
         env=env,
     )
 

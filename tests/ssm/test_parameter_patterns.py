@@ -299,3 +299,22 @@ def corpus() -> list[tuple[str, str, bool]]:
         parameter = DOCUMENT_PARAMETER[name]
         cases += [(parameter, v, True) for v in good] + [(parameter, v, False) for v in [*bad, *HOSTILE_COMMON]]
     return cases
+
+
+def _node_accepts_url(url: str) -> bool:
+    script = f'. "{SCRIPTS / "upload.sh"}"; valid_upload_url "$1"'
+    return subprocess.run(["sh", "-c", script, "sh", url], check=False).returncode == 0
+
+
+def test_the_node_script_and_the_document_bound_the_url_alike() -> None:
+    """upload.sh checks the URL again on the node: the same length limit as the documents' maxChars."""
+    base = presigned_put()
+    longest = base + "&x=" + "a" * (p.UPLOAD_URL_MAX_CHARS - len(base) - 3)
+    assert len(longest) == p.UPLOAD_URL_MAX_CHARS
+    assert p.matches(p.S3_PRESIGNED_PUT_URL, longest) and _node_accepts_url(longest)
+    assert not _node_accepts_url(longest + "a")
+    for name in ("run-collector.yaml", "packet-capture.yaml"):
+        parameters = yaml.safe_load((DOCUMENTS / name).read_text())["parameters"]
+        assert {spec.get("maxChars") for n, spec in parameters.items() if n.endswith("UploadUrl")} == {
+            p.UPLOAD_URL_MAX_CHARS
+        }

@@ -1,9 +1,15 @@
 """Validation patterns of the SSM document parameters (one source of truth).
 
-``ssm/build.py`` writes these into the documents' ``allowedPattern`` fields, and tool handlers can
-use them to refuse a bad argument before calling SSM. Every pattern is anchored, bounded in length
-and written in the regular-expression subset shared by Python, Java and RE2 (no look-around, no
-back-references), so it means the same thing wherever it is evaluated.
+``ssm/build.py`` writes these into the documents' ``allowedPattern`` fields, and tool handlers use
+them to refuse a bad argument before calling SSM. A pattern is evaluated three times: by the tool
+(:func:`matches`, with RE2), by the SSM API (Java regex) and on the node by the SSM Agent, with Go's
+``regexp`` (``regexp.Compile`` then ``MatchString``). The agent refuses to run a document whose
+pattern Go cannot compile, so every pattern is anchored and written in RE2 syntax: no look-around,
+no back-references, and no repeat count above 1000, where nested repeats count as the product of
+their counts (``(x{0,4}){0,63}`` is 252 copies; ``(x{0,63}){0,63}`` would be 3969 and is refused).
+Lengths beyond what a repeat count may say are bounded by the parameter's ``maxChars``, which the
+API and the agent enforce too. ``tests/contracts/test_ssm_allowed_patterns.py`` compiles every
+pattern of every document with google-re2 and with Go's own ``regexp``.
 
 The BPF filter grammar is a token whitelist, not a character blacklist: tcpdump keywords, numbers,
 addresses, byte-offset accessors and comparison operators, separated by spaces or parentheses.
@@ -14,15 +20,23 @@ which keeps every match linear (no ambiguous splits for a backtracking engine to
 
 from __future__ import annotations
 
-import re
+from functools import cache
+from typing import Any
+
+import re2
 
 INSTANCE_ID = r"^i-[0-9a-f]{8,17}$"
 
 S3_PRESIGNED_PUT_URL = (
     r"^https://([a-z0-9][a-z0-9.-]{1,62}\.)?s3([.-][a-z0-9-]{1,30}){0,3}\.amazonaws\.com(\.cn)?"
-    r"/[A-Za-z0-9._~/%-]{1,1024}\?[A-Za-z0-9._~%=&-]{16,4000}$"
+    r"/[A-Za-z0-9._~/%-]{1,1000}\?[A-Za-z0-9._~%=&-]{16,}$"
 )
-"""A presigned S3 URL: HTTPS, an S3 endpoint host, a path and a query string of URL-safe characters."""
+"""A presigned S3 URL: HTTPS, an S3 endpoint host, a path and a query string of URL-safe characters
+(no shell metacharacter, space or line break anywhere); at most :data:`UPLOAD_URL_MAX_CHARS` in all."""
+
+UPLOAD_URL_MAX_CHARS = 4096
+"""``maxChars`` of the upload URL parameters, and the limit ``ssm/scripts/upload.sh`` checks on the node.
+A URL signed with a role session's token is about 1,500 characters."""
 
 BUNDLE_ID = r"^b-[0-9]{14}-[0-9a-f]{8}$"
 """A bundle id as the collect tool issues it: ``b-<yyyymmddHHMMSS>-<8 hex>``."""
@@ -72,7 +86,9 @@ _BPF_TOKEN = "|".join(
         r"0x[0-9a-fA-F]{1,8}",  # hex number
         r"[0-9]{1,5}-[0-9]{1,5}",  # port range
         r"[0-9]{1,3}(\.[0-9]{1,3}){1,3}(/[0-9]{1,2})?",  # IPv4 address or network
-        r"[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}(/[0-9]{1,3})?",  # IPv6 or MAC address
+        # IPv6 or MAC address: 3 to 8 groups. Written with "?" rather than "{2,7}" so that no repeat
+        # nests inside the token repeat below with a product above RE2's 1000.
+        r"[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2}" + r"(:[0-9a-fA-F]{0,4})?" * 5 + r"(/[0-9]{1,3})?",
         r"[0-9]{1,10}",  # number
         r"(ether|ip|ip6|arp|tcp|udp|icmp|icmp6|vlan)\[([0-9]{1,4}(:[124])?|tcpflags|icmptype|icmp6type)\]",
         r"!=|==|=|!",
@@ -82,6 +98,12 @@ BPF_FILTER = rf"^([ (]*({_BPF_TOKEN})([ ()]+({_BPF_TOKEN})){{0,63}}[ )]*)?$"
 """A BPF filter expression built from whitelisted tokens, or empty (capture everything)."""
 
 
+@cache
+def _compiled(pattern: str) -> Any:
+    return re2.compile(pattern)
+
+
 def matches(pattern: str, value: str) -> bool:
-    """True when ``value`` matches ``pattern`` in full (no trailing line break either)."""
-    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
+    """True when the SSM Agent would accept ``value``: Go's ``MatchString`` of the anchored pattern, with
+    the same engine rules (RE2, where ``$`` is the end of the text, so no trailing line break either)."""
+    return _compiled(pattern).search(value) is not None
