@@ -131,14 +131,20 @@ data "aws_iam_policy_document" "automation" {
     }
   }
 
-  # ssm:DescribeAutomationStepExecutions, ssm:DescribeInstanceInformation,
-  # ssm:GetCommandInvocation, ssm:ListCommandInvocations and ssm:ListCommands have no
-  # resource-level permissions: Resource "*" is the only form IAM accepts.
+  # ExplainFailure reads the steps of its own execution.
+  statement {
+    sid       = "ReadOwnAutomationSteps"
+    effect    = "Allow"
+    actions   = ["ssm:DescribeAutomationStepExecutions"]
+    resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:automation-execution/*"]
+  }
+
+  # ssm:DescribeInstanceInformation, ssm:GetCommandInvocation, ssm:ListCommandInvocations and
+  # ssm:ListCommands have no resource-level permissions: Resource "*" is the only form IAM accepts.
   statement {
     sid    = "FollowCommandsAndCheckNodesOnline"
     effect = "Allow"
     actions = [
-      "ssm:DescribeAutomationStepExecutions",
       "ssm:DescribeInstanceInformation",
       "ssm:GetCommandInvocation",
       "ssm:ListCommandInvocations",

@@ -147,7 +147,7 @@ data "aws_iam_policy_document" "this" {
     sid       = "InvokeOnlyTheToolFunctions"
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
-    resources = flatten([for t in values(local.targets) : [t.function_arn, "${t.function_arn}:*"]])
+    resources = [for t in values(local.targets) : t.function_arn] # targets invoke unqualified ARNs
   }
 }
 

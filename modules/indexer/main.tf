@@ -43,6 +43,16 @@ data "aws_iam_policy_document" "this" {
     resources = ["${var.bucket_arn}/uploads/*"]
   }
 
+  # GetObject answers 404 for a missing key only to a caller that may list the bucket (403
+  # otherwise): a re-delivered event for an expired upload must read as "gone", not as a fault. An
+  # s3:prefix condition cannot narrow it: GetObject requests carry no prefix.
+  statement {
+    sid       = "TellMissingUploadsFromForbiddenOnes"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+  }
+
   statement {
     sid       = "WriteIndexesAndExtractedFiles"
     effect    = "Allow"
@@ -54,7 +64,7 @@ data "aws_iam_policy_document" "this" {
     sid       = "RecordIndexingState"
     effect    = "Allow"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
-    resources = [var.table_arn, "${var.table_arn}/index/*"]
+    resources = [var.table_arn] # the table has no secondary index
   }
 
   statement {

@@ -92,12 +92,13 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # Only actions that carry an encryption context: kms:DescribeKey has none, so under this condition
+  # it could never be granted.
   statement {
     sid    = "CloudWatchLogsForThisAccountsLogGroups"
     effect = "Allow"
     actions = [
       "kms:Decrypt",
-      "kms:DescribeKey",
       "kms:Encrypt",
       "kms:GenerateDataKey",
       "kms:ReEncryptFrom",

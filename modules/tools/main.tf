@@ -21,8 +21,11 @@ locals {
     bundles  = "${var.bucket_arn}/bundles/*"
     captures = "${var.bucket_arn}/captures/*"
   }
-  table_resources = [var.table_arn, "${var.table_arn}/index/*"]
-  instance_arns   = [for r in var.allowed_regions : "arn:${local.partition}:ec2:${r}:${local.account_id}:instance/*"]
+  # The job table has no secondary index: item and query actions take the table ARN alone.
+  table_resources = [var.table_arn]
+
+  automation_executions = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:automation-execution/*"
+  instance_arns         = [for r in var.allowed_regions : "arn:${local.partition}:ec2:${r}:${local.account_id}:instance/*"]
   in_allowed_regions = [{
     test     = "StringEquals"
     variable = "aws:RequestedRegion"
@@ -33,6 +36,16 @@ locals {
     variable = "kms:ViaService"
     values   = ["dynamodb.${local.region}.amazonaws.com"]
   }]
+  # GetObject and HeadObject answer 404 for a missing key only to a caller that may list the bucket,
+  # and 403 otherwise. The grant cannot be narrowed with s3:prefix: those requests carry no prefix,
+  # so a conditioned ListBucket never applies to them. It reveals key names of this bucket only.
+  tell_missing_from_forbidden = {
+    sid        = "TellMissingObjectsFromForbiddenOnes"
+    actions    = ["s3:ListBucket"]
+    resources  = [var.bucket_arn]
+    conditions = []
+  }
+
   via_s3_and_dynamodb = [{
     test     = "StringEquals"
     variable = "kms:ViaService"
@@ -64,15 +77,17 @@ locals {
   group_statements = {
     nodelog = [
       {
+        # StartAutomationExecution is authorized on the document it runs and on the execution it
+        # creates: the Service Authorization Reference marks both resource types required.
         sid        = "StartOnlyTheCollectAutomation"
         actions    = ["ssm:StartAutomationExecution"]
-        resources  = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:automation-definition/${var.collect_document.name}:*"]
+        resources  = [var.collect_document.arn, local.automation_executions]
         conditions = []
       },
       {
         sid        = "FollowAutomations"
         actions    = ["ssm:GetAutomationExecution"]
-        resources  = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:automation-execution/*"]
+        resources  = [local.automation_executions]
         conditions = []
       },
       {
@@ -99,20 +114,24 @@ locals {
         conditions = local.via_dynamodb
       },
       {
+        sid        = "ReadEksClusters"
+        actions    = ["eks:DescribeCluster", "eks:ListNodegroups"]
+        resources  = [for r in var.allowed_regions : "arn:${local.partition}:eks:${r}:${local.account_id}:cluster/*"]
+        conditions = []
+      },
+      {
         sid        = "ReadEksNodeGroups"
-        actions    = ["eks:DescribeCluster", "eks:DescribeNodegroup", "eks:ListNodegroups"]
-        resources  = flatten([for r in var.allowed_regions : ["arn:${local.partition}:eks:${r}:${local.account_id}:cluster/*", "arn:${local.partition}:eks:${r}:${local.account_id}:nodegroup/*/*/*"]])
+        actions    = ["eks:DescribeNodegroup"]
+        resources  = [for r in var.allowed_regions : "arn:${local.partition}:eks:${r}:${local.account_id}:nodegroup/*/*/*"]
         conditions = []
       },
       {
         # No resource-level permissions exist for these Describe APIs: ec2:DescribeInstances,
-        # ssm:DescribeAutomationExecutions, ssm:DescribeAutomationStepExecutions,
-        # ssm:DescribeInstanceInformation.
+        # ssm:DescribeAutomationExecutions, ssm:DescribeInstanceInformation.
         sid = "DescribeNodesAndExecutions"
         actions = [
           "ec2:DescribeInstances",
           "ssm:DescribeAutomationExecutions",
-          "ssm:DescribeAutomationStepExecutions",
           "ssm:DescribeInstanceInformation",
         ]
         resources  = ["*"]
@@ -127,17 +146,7 @@ locals {
         resources  = [local.objects.bundles, local.objects.captures]
         conditions = []
       },
-      {
-        # Lets a missing key read as NotFound instead of AccessDenied; only under our prefixes.
-        sid       = "ListBundlesAndCaptures"
-        actions   = ["s3:ListBucket"]
-        resources = [var.bucket_arn]
-        conditions = [{
-          test     = "StringLike"
-          variable = "s3:prefix"
-          values   = ["bundles/*", "captures/*"]
-        }]
-      },
+      local.tell_missing_from_forbidden,
       {
         sid        = "ReadJobs"
         actions    = ["dynamodb:GetItem", "dynamodb:Query"]
@@ -186,6 +195,7 @@ locals {
           resources  = [local.objects.captures]
           conditions = []
         },
+        local.tell_missing_from_forbidden,
         {
           sid        = "TrackCaptures"
           actions    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
@@ -216,6 +226,7 @@ locals {
         resources  = [local.objects.bundles, local.objects.captures]
         conditions = []
       },
+      local.tell_missing_from_forbidden,
       {
         sid        = "ReadJobs"
         actions    = ["dynamodb:GetItem", "dynamodb:Query"]

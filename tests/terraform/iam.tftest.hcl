@@ -31,7 +31,6 @@ variables {
   star_resource_actions = [
     "ec2:DescribeInstances",
     "ssm:DescribeAutomationExecutions",
-    "ssm:DescribeAutomationStepExecutions",
     "ssm:DescribeInstanceInformation",
     "ssm:GetCommandInvocation",
     "ssm:ListCommandInvocations",
@@ -93,13 +92,25 @@ run "tool_roles" {
     error_message = "Only the capture role may send commands."
   }
 
+  # The Service Authorization Reference requires both resource types for StartAutomationExecution:
+  # the document it runs and the execution it creates (tests/contracts checks every action this way).
   assert {
-    condition = alltrue(flatten([
-      for s in data.aws_iam_policy_document.this["nodelog"].statement : [
-        for r in s.resources : r == "arn:aws:ssm:us-east-1:111122223333:automation-definition/eksdiag-collect:*"
-      ] if contains(tolist(s.actions), "ssm:StartAutomationExecution")
-    ]))
-    error_message = "nodelog may start the collect Automation and nothing else."
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.this["nodelog"].statement : tolist(s.resources) if contains(tolist(s.actions), "ssm:StartAutomationExecution")
+      ])) == toset([
+      "arn:aws:ssm:us-east-1:111122223333:document/eksdiag-collect",
+      "arn:aws:ssm:us-east-1:111122223333:automation-execution/*",
+    ])
+    error_message = "nodelog may start the collect Automation document (and the execution it creates) and nothing else."
+  }
+
+  assert {
+    condition = alltrue([
+      for g in ["findings", "capture", "runbooks"] : anytrue([
+        for s in data.aws_iam_policy_document.this[g].statement : toset(s.actions) == toset(["s3:ListBucket"]) && toset(s.resources) == toset([var.bucket_arn]) && length(s.condition) == 0
+      ])
+    ])
+    error_message = "Every role that reads objects may list the bucket, unconditioned, so that a missing key is a 404 and not a 403."
   }
 
   assert {
@@ -145,7 +156,7 @@ run "tool_roles" {
     condition = toset(flatten([for s in data.aws_iam_policy_document.this["nodelog"].statement : tolist(s.actions)])) == toset([
       "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
       "ec2:DescribeInstances", "ssm:DescribeInstanceInformation",
-      "ssm:StartAutomationExecution", "ssm:GetAutomationExecution", "ssm:DescribeAutomationExecutions", "ssm:DescribeAutomationStepExecutions",
+      "ssm:StartAutomationExecution", "ssm:GetAutomationExecution", "ssm:DescribeAutomationExecutions",
       "iam:PassRole", "eks:DescribeCluster", "eks:ListNodegroups", "eks:DescribeNodegroup",
       "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
       "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey",
@@ -239,6 +250,13 @@ run "indexer_role" {
       for s in data.aws_iam_policy_document.this.statement : [for r in s.resources : endswith(r, "/bundles/*")] if contains(tolist(s.actions), "s3:PutObject")
     ]))
     error_message = "The indexer writes under bundles/ only."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.this.statement : toset(s.actions) == toset(["s3:ListBucket"]) && toset(s.resources) == toset([var.bucket_arn]) && length(s.condition) == 0
+    ])
+    error_message = "The indexer may list the bucket, so that a removed upload reads as 404 (done), not 403 (retried)."
   }
 
   assert {
@@ -385,9 +403,7 @@ run "gateway_role" {
   assert {
     condition = flatten([for s in data.aws_iam_policy_document.this[0].statement : tolist(s.actions)]) == ["lambda:InvokeFunction"] && toset(flatten([for s in data.aws_iam_policy_document.this[0].statement : tolist(s.resources)])) == toset([
       "arn:aws:lambda:us-east-1:111122223333:function:eksdiag-nodelog",
-      "arn:aws:lambda:us-east-1:111122223333:function:eksdiag-nodelog:*",
       "arn:aws:lambda:us-east-1:111122223333:function:eksdiag-findings",
-      "arn:aws:lambda:us-east-1:111122223333:function:eksdiag-findings:*",
     ])
     error_message = "The gateway role may invoke the tool functions and nothing else."
   }
