@@ -18,6 +18,7 @@ import pytest
 
 from tests.terraform.conftest import terraform_env  # noqa: F401 - the fixture, shared
 from tests.terraform.tf_support import ROOT
+from tests.tools.conftest import aws_env, clock, ec2, fake  # noqa: F401 - moto and the SSM fake, shared
 
 from .support import Rendered
 
@@ -44,9 +45,7 @@ def rendered(request: pytest.FixtureRequest, terraform_env: dict[str, str]) -> d
 
     data_dir = Path(request.config.cache.mkdir("terraform-contracts"))
     env = {**os.environ, **terraform_env, "TF_DATA_DIR": str(data_dir)}
-    init = _terraform(
-        ["init", "-backend=false", "-input=false", "-no-color", f"-test-directory={TEST_DIRECTORY}"], env
-    )
+    init = _terraform(["init", "-backend=false", "-input=false", "-no-color", f"-test-directory={TEST_DIRECTORY}"], env)
     assert init.returncode == 0, init.stderr or init.stdout
     test = _terraform(["test", "-no-color", "-json", "-verbose", f"-test-directory={TEST_DIRECTORY}"], env)
     runs: dict[str, Rendered] = {}

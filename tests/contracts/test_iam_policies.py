@@ -15,12 +15,12 @@ Rules, for the default, edge and bring-your-own inputs (tests/contracts/terrafor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from .iam_reference import SOURCE, Action, action, condition_key_known, expand, matching_types
+from .policies import bucket_of, identity_policies, may_list_for_object_requests, statements
 from .support import RUNS, Rendered
 
 pytestmark = pytest.mark.terraform
@@ -29,47 +29,6 @@ S3_404_RULE = (
     "s3:GetObject/HeadObject answer 404 for a missing key only to a caller with s3:ListBucket on the bucket, "
     "otherwise 403 (botocore s3 model, GetObject/HeadObject documentation)"
 )
-
-
-@dataclass(frozen=True)
-class Statement:
-    document: str  # address of the aws_iam_policy_document
-    sid: str
-    effect: str
-    actions: tuple[str, ...]
-    resources: tuple[str, ...]
-    conditions: tuple[tuple[str, str, tuple[str, ...]], ...]  # (test, variable, values)
-    principals: bool
-
-    @property
-    def where(self) -> str:
-        return f"{self.document} {self.sid or '(no sid)'}"
-
-
-def statements(rendered: Rendered) -> list[Statement]:
-    found = []
-    for document in rendered.data("aws_iam_policy_document"):
-        for s in document["values"].get("statement") or []:
-            found.append(
-                Statement(
-                    document=document["address"],
-                    sid=s.get("sid") or "",
-                    effect=s.get("effect") or "Allow",
-                    actions=tuple(s.get("actions") or ()),
-                    resources=tuple(s.get("resources") or ()),
-                    conditions=tuple((c["test"], c["variable"], tuple(c["values"])) for c in s.get("condition") or []),
-                    principals=bool(s.get("principals")),
-                )
-            )
-    return found
-
-
-def identity_policies(rendered: Rendered) -> dict[str, list[Statement]]:
-    """Policy documents attached to roles (no principals), by document address."""
-    by_document: dict[str, list[Statement]] = {}
-    for statement in statements(rendered):
-        by_document.setdefault(statement.document, []).append(statement)
-    return {d: s for d, s in by_document.items() if not any(x.principals for x in s)}
 
 
 def _actions(name: str) -> list[Action]:
@@ -144,19 +103,6 @@ def test_identity_policies_grant_every_resource_type_an_action_requires(
     assert not problems, "\n".join(problems)
 
 
-def _bucket_of(object_arn: str) -> str | None:
-    head, slash, _ = object_arn.partition("/")
-    return head if slash and head.startswith("arn:") and ":s3:::" in head else None
-
-
-def _applies_to_object_requests(st: Statement) -> bool:
-    """A ListBucket grant counts for GetObject/HeadObject only when its conditions use keys those
-    requests carry (global keys, or GetObject's own per the reference); s3:prefix is not one."""
-    get_object = action("s3:GetObject")
-    assert get_object is not None
-    return all(condition_key_known(key, get_object) for _t, key, _v in st.conditions)
-
-
 @pytest.mark.parametrize("run", RUNS)
 def test_every_role_that_reads_objects_can_tell_missing_from_forbidden(rendered: dict[str, Rendered], run: str) -> None:
     problems = []
@@ -166,12 +112,12 @@ def test_every_role_that_reads_objects_can_tell_missing_from_forbidden(rendered:
             bucket
             for st in allowed
             if any(a.lower() == "s3:getobject" for a in st.actions)
-            for bucket in map(_bucket_of, st.resources)
+            for bucket in map(bucket_of, st.resources)
             if bucket
         }
         for bucket in sorted(read_buckets):
-            listing = [st for st in allowed if "s3:ListBucket" in st.actions and bucket in st.resources]
-            if not any(_applies_to_object_requests(st) for st in listing):
+            if not may_list_for_object_requests(allowed, bucket):
+                listing = [st for st in allowed if "s3:ListBucket" in st.actions and bucket in st.resources]
                 why = (
                     f"its s3:ListBucket is conditioned on {[k for st in listing for _t, k, _v in st.conditions]}, "
                     "keys GetObject/HeadObject requests do not carry"
