@@ -37,11 +37,10 @@ AGENT_CHECK = (
 )
 
 
-# Time limits (seconds). The collector's own budget (EKSDIAG_TOTAL_SECONDS, 1200) plus one upload
-# (curl --max-time 600) fit in the run-collector timeout; the Automation step waits a little longer.
-# A capture is at most 300 s plus two uploads.
-RUN_COLLECTOR_TIMEOUT = 2100
-PACKET_CAPTURE_TIMEOUT = 300 + 2 * 600 + 60
+# Time limits (seconds) come from eksdiag.capture.parameters, by which the tools also sign upload
+# URLs: the collector's own budget (EKSDIAG_TOTAL_SECONDS) plus one upload (curl --max-time) fit in
+# the run-collector timeout, and the Automation's RunCollector step waits for the agent to take the
+# command and for that whole timeout. A capture is at most its longest duration plus two uploads.
 
 
 class _Dumper(yaml.SafeDumper):
@@ -134,7 +133,7 @@ def run_collector_document() -> dict[str, Any]:
             _run_shell_step(
                 "CollectAndUpload",
                 _program(["upload.sh", "collect-node-diagnostics.sh", "run-collector.sh"], "run-collector.sh"),
-                RUN_COLLECTOR_TIMEOUT,
+                p.RUN_COLLECTOR_TIMEOUT,
             )
         ],
     }
@@ -178,7 +177,7 @@ def packet_capture_document() -> dict[str, Any]:
             _run_shell_step(
                 "CaptureAndUpload",
                 _program(["upload.sh", "packet-capture.sh"], "packet-capture.sh"),
-                PACKET_CAPTURE_TIMEOUT,
+                p.PACKET_CAPTURE_TIMEOUT,
             )
         ],
     }
@@ -188,6 +187,7 @@ def _script_step(name: str, source: str, payload: dict[str, str], outputs: list[
     step: dict[str, Any] = {
         "name": name,
         "action": "aws:executeScript",
+        "timeoutSeconds": p.SCRIPT_STEP_TIMEOUT,
         "onFailure": "Abort",
         "inputs": {
             "Runtime": "python3.11",
@@ -229,13 +229,13 @@ def collect_document() -> dict[str, Any]:
     run = {
         "name": "RunCollector",
         "action": "aws:runCommand",
-        "timeoutSeconds": RUN_COLLECTOR_TIMEOUT + 300,
+        "timeoutSeconds": p.COLLECT_DELIVERY_TIMEOUT + p.RUN_COLLECTOR_TIMEOUT + p.SCHEDULING_SLACK_SECONDS,
         "onFailure": "step:ExplainFailure",
         "isEnd": True,
         "inputs": {
             "DocumentName": RUN_COLLECTOR_PLACEHOLDER,
             "InstanceIds": ["{{ InstanceId }}"],
-            "TimeoutSeconds": 600,
+            "TimeoutSeconds": p.COLLECT_DELIVERY_TIMEOUT,
             "Parameters": {"UploadUrl": "{{ PrepareUpload.UploadUrl }}", "SseKmsKeyId": "{{ KmsKeyId }}"},
         },
     }
@@ -278,8 +278,12 @@ def collect_document() -> dict[str, Any]:
             },
             "UploadExpiresSeconds": {
                 "type": "String",
-                "description": "Lifetime of the presigned upload URL in seconds (60 to 3600).",
-                "default": "900",
+                "description": (
+                    f"Lifetime of the presigned upload URL in seconds ({p.COLLECT_UPLOAD_EXPIRES_SECONDS} to "
+                    f"{p.MAX_UPLOAD_EXPIRES_SECONDS}): at least the latest the node may upload, after "
+                    "CheckManagedInstance, the wait for its agent and the collector's execution timeout."
+                ),
+                "default": str(p.COLLECT_UPLOAD_EXPIRES_SECONDS),
                 "allowedPattern": p.UPLOAD_EXPIRES_SECONDS,
             },
             "AutomationAssumeRole": {

@@ -137,3 +137,22 @@ def test_no_lifetime_exceeds_what_sigv4_and_the_documents_allow() -> None:
     from eksdiag.capture import parameters as p
 
     assert p.matches(p.UPLOAD_EXPIRES_SECONDS, "3600") and not p.matches(p.UPLOAD_EXPIRES_SECONDS, "3601")
+
+
+def test_the_ssm_readme_states_the_lifetimes_the_code_signs_with() -> None:
+    from eksdiag.capture import parameters as p
+
+    readme = (ROOT / "ssm" / "README.md").read_text()
+    for figure in (
+        f"`CheckManagedInstance` {p.SCRIPT_STEP_TIMEOUT} s",
+        f"delivery wait {p.COLLECT_DELIVERY_TIMEOUT} s",
+        f"execution timeout {p.RUN_COLLECTOR_TIMEOUT} s",
+        f"{p.COLLECT_UPLOAD_EXPIRES_SECONDS} s (`UploadExpiresSeconds`",
+        f"delivery wait {p.CAPTURE_DELIVERY_TIMEOUT} s",
+        f"execution timeout {p.PACKET_CAPTURE_TIMEOUT} s",
+        f"| {p.CAPTURE_UPLOAD_EXPIRES_SECONDS} s |",
+        f"adds {p.SCHEDULING_SLACK_SECONDS} s",
+        f"up to {p.MAX_UPLOAD_EXPIRES_SECONDS} s",
+        f"maxChars` (the upload URLs: {p.UPLOAD_URL_MAX_CHARS}",
+    ):
+        assert figure in readme, figure

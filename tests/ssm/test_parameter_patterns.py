@@ -233,8 +233,8 @@ CASES = {
         ["", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-west-2:111122223333:alias/x"],
     ),
     "UPLOAD_EXPIRES_SECONDS": (
-        ["60", "300", "900", "1800", "3599", "3600"],
-        ["59", "0", "3601", "9000", "0900", ""],
+        [str(p.COLLECT_UPLOAD_EXPIRES_SECONDS), "3000", "3599", "3600"],
+        ["60", "900", str(p.COLLECT_UPLOAD_EXPIRES_SECONDS - 1), "3601", "9000", "0900", "0", ""],
     ),
     "SSE_KMS_KEY_ID": (
         [KMS_ARN, "", "1234abcd-12ab-34cd-56ef-1234567890ab", "mrk-1234abcd12ab34cd56ef1234567890ab"],
@@ -318,3 +318,13 @@ def test_the_node_script_and_the_document_bound_the_url_alike() -> None:
         assert {spec.get("maxChars") for n, spec in parameters.items() if n.endswith("UploadUrl")} == {
             p.UPLOAD_URL_MAX_CHARS
         }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 200_000), st.integers(0, 200_000), st.integers(0, 250_000))
+def test_integer_range_pattern_matches_exactly_the_range(a: int, b: int, n: int) -> None:
+    low, high = min(a, b), max(a, b)
+    pattern = p.integer_range_pattern(low, high)
+    for value in (n, low, high, low - 1, high + 1):
+        assert p.matches(pattern, str(value)) is (low <= value <= high), (pattern, value)
+    assert not p.matches(pattern, f"0{low}") and not p.matches(pattern, f"{low}\n") and not p.matches(pattern, "")

@@ -45,8 +45,98 @@ S3_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
 KMS_KEY_ARN = r"^arn:aws[a-z-]{0,20}:kms:[a-z0-9-]{1,30}:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$"
 
-UPLOAD_EXPIRES_SECONDS = r"^([6-9][0-9]|[1-9][0-9]{2}|[1-2][0-9]{3}|3[0-5][0-9]{2}|3600)$"
-"""60 to 3600 seconds."""
+
+def integer_range_pattern(low: int, high: int) -> str:
+    """An anchored pattern for the decimal integers ``low`` to ``high`` (no sign, no leading zero)."""
+    if not 0 <= low <= high:
+        raise ValueError(f"bad range {low}..{high}")
+    alternatives: list[str] = []
+    while low <= high:
+        top = min(high, 10 ** len(str(low)) - 1)  # same number of digits
+        alternatives += _same_length(str(low), str(top))
+        low = top + 1
+    return "^(" + "|".join(alternatives) + ")$"
+
+
+def _same_length(low: str, high: str) -> list[str]:
+    """Alternatives for the digit strings ``low`` to ``high`` of one length (leading zeros allowed)."""
+    if low == high:
+        return [low]
+    if len(low) == 1:
+        return [f"[{low}-{high}]"]
+    if low[0] == high[0]:
+        rest = _same_length(low[1:], high[1:])
+        return [low[0] + (rest[0] if len(rest) == 1 else "(?:" + "|".join(rest) + ")")]
+    tail = len(low) - 1
+    out: list[str] = []
+    first, last = int(low[0]), int(high[0])
+    if low[1:] != "0" * tail:
+        out += [low[0] + a for a in _wrap(_same_length(low[1:], "9" * tail))]
+        first += 1
+    if high[1:] != "9" * tail:
+        last -= 1
+    if first <= last:
+        digit = str(first) if first == last else f"[{first}-{last}]"
+        out.append(digit + "[0-9]" + (f"{{{tail}}}" if tail > 1 else ""))
+    if high[1:] != "9" * tail:
+        out += [high[0] + a for a in _wrap(_same_length("0" * tail, high[1:]))]
+    return out
+
+
+def _wrap(alternatives: list[str]) -> list[str]:
+    return alternatives if len(alternatives) == 1 else ["(?:" + "|".join(alternatives) + ")"]
+
+
+# Time limits of the documents, in seconds. ssm/build.py writes them into the documents, and the
+# tools sign every upload URL to outlive the latest moment the node may start its upload.
+#
+# A presigned URL is refused after X-Amz-Date + X-Amz-Expires, and a URL signed with temporary
+# credentials stops working when they expire, whatever X-Amz-Expires says. The collect URL is signed
+# by the Automation role (PrepareUpload), whose session covers the Automation: every step is bounded
+# (the executeScript steps by SCRIPT_STEP_TIMEOUT, RunCollector by its timeoutSeconds) and the whole
+# run ends well within the hour SSM's role session lasts by default. Capture URLs are signed by the
+# capture Lambda with its execution role's credentials; Lambda documents no minimum remaining
+# lifetime for them ("services that assume a role, such as the AWS Lambda execution role, don't
+# necessarily comply with the role's session duration settings", AWS Knowledge Center). When they
+# expire first, the node reports "upload_pcap: failed" and tcpdump_analyze returns that reason.
+
+COLLECTOR_BUDGET_SECONDS = 1200
+"""EKSDIAG_TOTAL_SECONDS of collect-node-diagnostics.sh: the collector stops starting commands then."""
+UPLOAD_ATTEMPT_SECONDS = 600
+"""curl --max-time of one upload attempt in upload.sh."""
+SCRIPT_STEP_TIMEOUT = 120
+"""timeoutSeconds of each aws:executeScript step of collect.yaml (they make a few API calls)."""
+COLLECT_DELIVERY_TIMEOUT = 600
+"""RunCollector's TimeoutSeconds: how long SSM waits for the node's agent to take the command."""
+RUN_COLLECTOR_TIMEOUT = COLLECTOR_BUDGET_SECONDS + UPLOAD_ATTEMPT_SECONDS + 300
+"""Execution timeout of run-collector.yaml: the collector, one upload, and slack for retries."""
+CAPTURE_MAX_SECONDS = 300
+CAPTURE_DELIVERY_TIMEOUT = 120
+"""SendCommand TimeoutSeconds of a capture: a capture that waits longer is no longer wanted."""
+PACKET_CAPTURE_TIMEOUT = CAPTURE_MAX_SECONDS + 2 * UPLOAD_ATTEMPT_SECONDS + 60
+"""Execution timeout of packet-capture.yaml: the longest capture, two uploads, decoding."""
+SCHEDULING_SLACK_SECONDS = 60
+"""Added to every worst case: Automation step transitions and clock skew."""
+MAX_UPLOAD_EXPIRES_SECONDS = 3600
+
+COLLECT_UPLOAD_EXPIRES_SECONDS = (
+    SCRIPT_STEP_TIMEOUT + COLLECT_DELIVERY_TIMEOUT + RUN_COLLECTOR_TIMEOUT + SCHEDULING_SLACK_SECONDS
+)
+"""Signed by PrepareUpload; used at the latest after CheckManagedInstance, the delivery wait and the
+collector's whole execution timeout."""
+CAPTURE_UPLOAD_EXPIRES_SECONDS = CAPTURE_DELIVERY_TIMEOUT + PACKET_CAPTURE_TIMEOUT + SCHEDULING_SLACK_SECONDS
+"""Signed just before SendCommand; used at the latest after the delivery wait and the execution timeout."""
+
+
+def upload_url_lifetime(configured: int, worst_case: int) -> int:
+    """The lifetime to sign an upload URL with: the configured one, raised to the worst case."""
+    if worst_case > MAX_UPLOAD_EXPIRES_SECONDS:
+        raise ValueError(f"the worst case {worst_case} s exceeds {MAX_UPLOAD_EXPIRES_SECONDS} s")
+    return min(MAX_UPLOAD_EXPIRES_SECONDS, max(int(configured), worst_case))
+
+
+UPLOAD_EXPIRES_SECONDS = integer_range_pattern(COLLECT_UPLOAD_EXPIRES_SECONDS, MAX_UPLOAD_EXPIRES_SECONDS)
+"""The collect document's UploadExpiresSeconds: never shorter than the worst case, at most an hour."""
 
 AUTOMATION_ASSUME_ROLE = r"^(arn:aws[a-z-]{0,20}:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512})?$"
 

@@ -21,11 +21,8 @@ from eksdiag.tools.nodelog._nodes import require_aws, require_collectable
 NAME = "tcpdump_capture"
 GROUP = "capture"
 
-#: Time after the capture for tcpdump to stop, decode the summary and upload both files.
-UPLOAD_MARGIN_SECONDS = 300
 #: SendCommand delivery timeout: how long SSM may wait for the agent to pick the command up.
-DELIVERY_TIMEOUT_SECONDS = 120
-MAX_PRESIGN_SECONDS = 3600
+DELIVERY_TIMEOUT_SECONDS = parameters.CAPTURE_DELIVERY_TIMEOUT
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
@@ -51,7 +48,11 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     now = ctx.now()
     capture = new_capture_id(now)
     pcap_key, summary_key = capture_keys(instance_id, capture)
-    expires = min(MAX_PRESIGN_SECONDS, max(ctx.settings.presign_put_seconds, duration + UPLOAD_MARGIN_SECONDS))
+    # Valid until the latest moment the node may upload: the delivery wait, then the document's whole
+    # execution timeout (signed with this function's role credentials: see parameters.py).
+    expires = parameters.upload_url_lifetime(
+        ctx.settings.presign_put_seconds, parameters.CAPTURE_UPLOAD_EXPIRES_SECONDS
+    )
     document_parameters: dict[str, list[str]] = {
         "Interface": [interface],
         "DurationSeconds": [str(duration)],

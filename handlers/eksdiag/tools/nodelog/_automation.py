@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from eksdiag.capture import parameters
 from eksdiag.tools.base import Settings, ToolContext, ToolError, iso
 
 #: StartAutomationExecution limits (SSM API model); checked before calling so the error is ours.
@@ -66,7 +67,9 @@ def common_collect_parameters(settings: Settings) -> dict[str, list[str]]:
     return {
         "Bucket": [settings.bucket],
         "KmsKeyId": [settings.kms_key_arn],
-        "UploadExpiresSeconds": [str(settings.presign_put_seconds)],
+        "UploadExpiresSeconds": [
+            str(parameters.upload_url_lifetime(settings.presign_put_seconds, parameters.COLLECT_UPLOAD_EXPIRES_SECONDS))
+        ],
         "AutomationAssumeRole": [settings.automation_role_arn],
     }
 
