@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
-from botocore.model import ServiceModel
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,64 @@ def model_source(service: str) -> str:
 
 #: The runs of tests/contracts/terraform/render.tftest.hcl.
 RUNS = ("defaults", "edges", "existing_key_and_issuer")
+
+
+def _pattern_matches(pattern: str, value: str) -> bool:
+    """AWS services apply a model pattern to the whole value; RE2 reads their Java/ECMA classes (\\p{L})."""
+    import re
+
+    import re2
+
+    body = pattern.removeprefix("^").removesuffix("$")
+    try:
+        return re2.fullmatch(re.sub(r"\\u([0-9A-Fa-f]{4})", r"\\x{\1}", body), value) is not None
+    except re2.error:
+        return re.fullmatch(body, value) is not None
+
+
+def model_problems(value: Any, shape: Shape, path: str) -> list[str]:
+    """What a service refuses that botocore's client-side ParamValidator lets through: maximum lengths,
+    sizes and values, patterns and enums of the model (ParamValidator checks types, required members
+    and minimums only)."""
+    meta = shape.metadata
+    problems: list[str] = []
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                problems += model_problems(value[name], member, f"{path}.{name}")
+    elif isinstance(shape, ListShape) and isinstance(value, list):
+        if len(value) > meta.get("max", len(value)):
+            problems.append(f"{path}: {len(value)} items, at most {meta['max']} ({shape.name})")
+        for i, item in enumerate(value):
+            problems += model_problems(item, shape.member, f"{path}[{i}]")
+    elif isinstance(shape, MapShape) and isinstance(value, dict):
+        if len(value) > meta.get("max", len(value)):
+            problems.append(f"{path}: {len(value)} entries, at most {meta['max']} ({shape.name})")
+        for key, item in value.items():
+            problems += model_problems(key, shape.key, f"{path}<key {key!r}>")
+            problems += model_problems(item, shape.value, f"{path}[{key!r}]")
+    elif shape.type_name == "string" and isinstance(value, str):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        if len(value) > meta.get("max", len(value)):
+            problems.append(f"{path}: {len(value)} characters, at most {meta['max']} ({shape.name})")
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {shown!r} is not one of {shape.enum} ({shape.name})")
+        if "pattern" in meta and not _pattern_matches(meta["pattern"], value):
+            problems.append(f"{path}: {shown!r} does not match {meta['pattern']} ({shape.name})")
+    elif shape.type_name in ("integer", "long") and isinstance(value, int) and value > meta.get("max", value):
+        problems.append(f"{path}: {value} is above {meta['max']} ({shape.name})")
+    return problems
+
+
+def request_problems(service: str, operation: str, params: dict[str, Any]) -> list[str]:
+    """Every reason the service would refuse ``params`` for ``operation``, by its botocore model:
+    botocore's own ParamValidator first, then :func:`model_problems`."""
+    from botocore.validate import ParamValidator
+
+    model = service_model(service).operation_model(operation)
+    report = ParamValidator().validate(params, model.input_shape)
+    problems = [
+        f"{service}.{operation}: {line}" for line in report.generate_report().splitlines() if report.has_errors()
+    ]
+    problems += [f"{service}.{operation}: {p}" for p in model_problems(params, model.input_shape, operation)]
+    return problems
