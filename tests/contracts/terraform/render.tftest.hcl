@@ -23,9 +23,9 @@ run "edges" {
 
   variables {
     # 24 characters: the longest name the module accepts.
-    name                  = "eksdiag-edge-0123456789a"
-    gateway_name          = "Gw-0123456789-0123456789-0123456789-0123456789ab"
-    gateway_instructions  = join("", [for i in range(128) : "Diagnose nodes. "]) # 2048 characters
+    name                    = "eksdiag-edge-0123456789a"
+    gateway_name            = "Gw-0123456789-0123456789-0123456789-0123456789ab"
+    gateway_instructions    = join("", [for i in range(128) : "Diagnose nodes. "]) # 2048 characters
     gateway_semantic_search = true
     gateway_exception_level = "DEBUG"
     gateway_allowed_scopes  = ["eksdiag-edge.example/read", "eksdiag-edge.example/collect"]
@@ -54,7 +54,7 @@ run "edges" {
       { for i in range(40) : format("team:tag-%02d", i) => format("value %02d", i) },
       {
         "team:k-0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890" = join("", [for i in range(256) : "v"])
-        "cost center"                                                                                                                        = "plat/eks @ops+diag=1"
+        "cost center"                                                                                                                      = "plat/eks @ops+diag=1"
       },
     )
   }
