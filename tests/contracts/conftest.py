@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from tests.terraform.conftest import terraform_env  # noqa: F401 - the fixture, 
 from tests.terraform.tf_support import ROOT
 from tests.tools.conftest import aws_env, clock, ec2, fake  # noqa: F401 - moto and the SSM fake, shared
 
-from .support import Rendered
+from .support import Rendered, cache_dir
 
 TEST_DIRECTORY = "tests/contracts/terraform"
 
@@ -43,7 +42,7 @@ def rendered(request: pytest.FixtureRequest, terraform_env: dict[str, str]) -> d
     """Run name -> the module's resources after ``apply`` on the mock provider."""
     import os
 
-    data_dir = Path(request.config.cache.mkdir("terraform-contracts"))
+    data_dir = cache_dir(request, "terraform-contracts")
     env = {**os.environ, **terraform_env, "TF_DATA_DIR": str(data_dir)}
     init = _terraform(["init", "-backend=false", "-input=false", "-no-color", f"-test-directory={TEST_DIRECTORY}"], env)
     assert init.returncode == 0, init.stderr or init.stdout

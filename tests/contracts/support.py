@@ -75,6 +75,14 @@ def model_source(service: str) -> str:
     return f"botocore {botocore.__version__} data/{service}/{model.api_version}/service-2.json"
 
 
+def cache_dir(request: Any, name: str) -> Path:
+    """A directory kept between sessions (pytest's cache), or a fresh one when the cache is off."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir(name))
+    return Path(request.getfixturevalue("tmp_path_factory").mktemp(name))
+
+
 #: The runs of tests/contracts/terraform/render.tftest.hcl.
 RUNS = ("defaults", "edges", "existing_key_and_issuer")
 

@@ -28,6 +28,8 @@ import yaml
 
 from tests.ssm.test_parameter_patterns import corpus
 
+from .support import cache_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ROOT / "ssm" / "documents"
 GO_SOURCE = Path(__file__).resolve().parent / "go" / "regexpcheck.go"
@@ -85,7 +87,7 @@ def go_regexp(request: pytest.FixtureRequest) -> Any:
     go = shutil.which("go")
     if go is None:
         pytest.skip("Go is not installed (apt-get install golang-go); CI installs it")
-    cache = Path(request.config.cache.mkdir("go"))
+    cache = cache_dir(request, "go")
     env = {**os.environ, "GOCACHE": str(cache / "build"), "GOPATH": str(cache / "path"), "GO111MODULE": "off"}
     binary = cache / "regexpcheck"
     built = subprocess.run(
