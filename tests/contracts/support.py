@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -146,3 +147,28 @@ def request_problems(service: str, operation: str, params: dict[str, Any]) -> li
     ]
     problems += [f"{service}.{operation}: {p}" for p in model_problems(params, model.input_shape, operation)]
     return problems
+
+
+def tool_context(
+    aws_env: dict[str, Any],
+    *,
+    fake: Any = None,
+    clock: Any = None,
+    wrap: Callable[[Any], Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
+    """A ToolContext on tests/tools' moto environment: every client passed through ``wrap`` (a recorder,
+    S3's authorization for one role), SSM clients served by ``fake`` (tests/tools/ssm_fake.py)."""
+    from eksdiag.adapters.context import aws_context
+
+    from tests.tools.conftest import FIXED_NOW
+
+    base = aws_env["clients"]
+
+    def factory(service: str, region: str | None) -> Any:
+        client = base(service, region)
+        if wrap is not None:
+            client = wrap(client)
+        return fake.attach(client) if fake is not None and service == "ssm" else client
+
+    return aws_context({**aws_env["env"], **(env or {})}, client_factory=factory, clock=clock or (lambda: FIXED_NOW))

@@ -19,7 +19,6 @@ import boto3
 import pytest
 from botocore import xform_name
 from botocore.stub import Stubber
-from eksdiag.adapters.context import aws_context
 from eksdiag.lambda_entry.indexer import IndexerHandler
 
 from tests.fixtures.seed import FAULTY_ID, build_seed_bundles
@@ -33,7 +32,7 @@ from tests.tools.ssm_fake import (
 )
 from tests.tools.test_indexer_lambda import s3_event
 
-from .support import model_source, request_problems, service_model
+from .support import model_source, request_problems, service_model, tool_context
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("s3", "ssm", "ec2", "eks", "dynamodb")
@@ -100,16 +99,6 @@ def exercised() -> dict[str, set[tuple[str, str]]]:
     return {}
 
 
-def _context(aws_env: dict[str, Any], recorder: Recorder, fake: SsmFake, clock: Clock) -> Any:
-    base = aws_env["clients"]
-
-    def factory(service: str, region: str | None) -> Any:
-        client = recorder.attach(base(service, region))
-        return fake.attach(client) if service == "ssm" else client
-
-    return aws_context(aws_env["env"], client_factory=factory, clock=clock)
-
-
 def _finish(name: str, recorder: Recorder, exercised: dict[str, set[tuple[str, str]]]) -> None:
     exercised[name] = {(service, operation) for service, operation, _p in recorder.requests}
     problems = recorder.problems()
@@ -135,7 +124,7 @@ def test_nodelog_requests_fit_the_models(
     aws_env: dict[str, Any], fake: SsmFake, clock: Clock, eks_cluster: list[str], exercised: Any
 ) -> None:
     recorder = Recorder()
-    ctx = _context(aws_env, recorder, fake, clock)
+    ctx = tool_context(aws_env, fake=fake, clock=clock, wrap=recorder.attach)
     call(ctx, "nodelog", "cluster_health", {"clusterName": CLUSTER})
     started = call(ctx, "nodelog", "collect", {"instanceId": eks_cluster[0], "idempotencyToken": "t-1"})
     fake.finish(started["executionId"], "Failed", failure="Step fails when it is polling the command status.")
@@ -151,7 +140,7 @@ def test_capture_requests_fit_the_models(
     aws_env: dict[str, Any], fake: SsmFake, clock: Clock, ec2: Any, exercised: Any
 ) -> None:
     recorder = Recorder()
-    ctx = _context(aws_env, recorder, fake, clock)
+    ctx = tool_context(aws_env, fake=fake, clock=clock, wrap=recorder.attach)
     node = launch_ssm_node(ec2, fake, self_managed_tags(CLUSTER))
     started = call(
         ctx,
@@ -174,7 +163,7 @@ def test_indexer_and_findings_requests_fit_the_models(
     aws_env: dict[str, Any], fake: SsmFake, clock: Clock, tmp_path: Path, exercised: Any
 ) -> None:
     recorder = Recorder()
-    ctx = _context(aws_env, recorder, fake, clock)
+    ctx = tool_context(aws_env, fake=fake, clock=clock, wrap=recorder.attach)
     faulty, _healthy = build_seed_bundles(tmp_path)
     upload = f"uploads/{FAULTY_ID}/b-20260306183000-0a1b2c3d.tar.gz"
     boto3.client("s3", region_name=REGION).put_object(

@@ -13,16 +13,14 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from eksdiag.adapters.context import aws_context
 from eksdiag.lambda_entry.indexer import IndexerHandler
 
-from tests.tools.conftest import FIXED_NOW
 from tests.tools.ssm_fake import Clock, SsmFake, call, check_output, launch_ssm_node, self_managed_tags
 from tests.tools.test_indexer_lambda import BUNDLE, INSTANCE, s3_event
 
 from .policies import Statement, statements_of
 from .s3_as_role import S3AsRole
-from .support import Rendered
+from .support import Rendered, tool_context
 
 pytestmark = pytest.mark.terraform
 
@@ -40,23 +38,11 @@ def role(rendered: dict[str, Rendered], name: str, *, may_list: bool = True) -> 
     return S3AsRole(found)
 
 
-def context(aws_env: dict[str, Any], s3: S3AsRole, fake: SsmFake | None = None, clock: Clock | None = None) -> Any:
-    base = aws_env["clients"]
-
-    def factory(service: str, region: str | None) -> Any:
-        client = base(service, region)
-        if service == "s3":
-            return s3.attach(client)
-        return fake.attach(client) if fake is not None and service == "ssm" else client
-
-    return aws_context(aws_env["env"], client_factory=factory, clock=clock or (lambda: FIXED_NOW))
-
-
 def test_the_rule_answers_403_to_a_role_that_may_not_list(
     aws_env: dict[str, Any], rendered: dict[str, Rendered]
 ) -> None:
     """The control: without s3:ListBucket the very same read is AccessDenied, so the tests below can fail."""
-    ctx = context(aws_env, role(rendered, "capture", may_list=False))
+    ctx = tool_context(aws_env, wrap=role(rendered, "capture", may_list=False).attach)
     s3 = ctx.aws("s3")
     s3.put_object(Bucket=ctx.settings.bucket, Key="captures/i-0123456789abcdef0/x/summary.txt", Body=b"ok")
     assert s3.get_object(Bucket=ctx.settings.bucket, Key="captures/i-0123456789abcdef0/x/summary.txt")
@@ -82,7 +68,7 @@ def _failed_capture(ctx: Any, fake: SsmFake, ec2: Any) -> dict[str, Any]:
 def test_analysis_of_a_capture_that_never_uploaded_returns_the_node_error(
     aws_env: dict[str, Any], fake: SsmFake, clock: Clock, ec2: Any, rendered: dict[str, Rendered]
 ) -> None:
-    ctx = context(aws_env, role(rendered, "capture"), fake, clock)
+    ctx = tool_context(aws_env, fake=fake, clock=clock, wrap=role(rendered, "capture").attach)
     started = _failed_capture(ctx, fake, ec2)
     result = call(ctx, "capture", "tcpdump_analyze", {"captureId": started["captureId"]})
     check_output("capture", "tcpdump_analyze", result)
@@ -92,7 +78,7 @@ def test_analysis_of_a_capture_that_never_uploaded_returns_the_node_error(
 def test_without_list_permission_the_same_analysis_faults(
     aws_env: dict[str, Any], fake: SsmFake, clock: Clock, ec2: Any, rendered: dict[str, Rendered]
 ) -> None:
-    ctx = context(aws_env, role(rendered, "capture", may_list=False), fake, clock)
+    ctx = tool_context(aws_env, fake=fake, clock=clock, wrap=role(rendered, "capture", may_list=False).attach)
     started = _failed_capture(ctx, fake, ec2)
     with pytest.raises(ClientError, match="AccessDenied"):
         call(ctx, "capture", "tcpdump_analyze", {"captureId": started["captureId"]})
@@ -101,14 +87,14 @@ def test_without_list_permission_the_same_analysis_faults(
 def test_a_redelivered_event_for_a_removed_upload_is_done(
     aws_env: dict[str, Any], rendered: dict[str, Rendered]
 ) -> None:
-    ctx = context(aws_env, role(rendered, "indexer"))
+    ctx = tool_context(aws_env, wrap=role(rendered, "indexer").attach)
     result = IndexerHandler(context_factory=lambda: ctx)(s3_event(f"uploads/{INSTANCE}/{BUNDLE}.tar.gz"), None)
     (record,) = result["results"]
     assert record["status"] == "skipped" and "no longer exists" in record["reason"], record
 
 
 def test_findings_read_a_missing_file_as_missing(aws_env: dict[str, Any], rendered: dict[str, Rendered]) -> None:
-    ctx = context(aws_env, role(rendered, "findings"))
+    ctx = tool_context(aws_env, wrap=role(rendered, "findings").attach)
     assert ctx.store.file_size(BUNDLE, "system/ps.txt") is None  # HeadObject
     assert ctx.store.load_index(BUNDLE) is None  # GetObject
 

@@ -22,9 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from eksdiag.adapters.context import aws_context
 
 from tests.tools.ssm_fake import Clock, SsmFake, call, launch_ssm_node, managed_tags
+
+from .support import tool_context
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ROOT / "ssm" / "documents"
@@ -76,17 +77,6 @@ def _prepare_upload() -> Any:
     return module
 
 
-def _context(aws_env: dict[str, Any], fake: SsmFake, clock: Clock, presign_put_seconds: str) -> Any:
-    base = aws_env["clients"]
-
-    def factory(service: str, region: str | None) -> Any:
-        client = base(service, region)
-        return fake.attach(client) if service == "ssm" else client
-
-    env = {**aws_env["env"], "PRESIGN_PUT_SECONDS": presign_put_seconds}
-    return aws_context(env, client_factory=factory, clock=clock)
-
-
 CONFIGURED = ["60", "900"]  # the module's shortest presign_put_seconds and its default
 
 
@@ -94,7 +84,7 @@ CONFIGURED = ["60", "900"]  # the module's shortest presign_put_seconds and its 
 def test_the_collect_upload_url_outlives_the_worst_case(
     aws_env: dict[str, Any], fake: SsmFake, clock: Clock, ec2: Any, configured: str
 ) -> None:
-    ctx = _context(aws_env, fake, clock, configured)
+    ctx = tool_context(aws_env, fake=fake, clock=clock, env={"PRESIGN_PUT_SECONDS": configured})
     node = launch_ssm_node(ec2, fake, managed_tags("prod"))
     call(ctx, "nodelog", "collect", {"instanceId": node})
     parameters = {k: v[0] for k, v in fake.start_requests[-1]["Parameters"].items()}
@@ -117,7 +107,7 @@ def test_the_collect_document_default_outlives_the_worst_case() -> None:
 def test_capture_upload_urls_outlive_the_worst_case(
     aws_env: dict[str, Any], fake: SsmFake, clock: Clock, ec2: Any, configured: str
 ) -> None:
-    ctx = _context(aws_env, fake, clock, configured)
+    ctx = tool_context(aws_env, fake=fake, clock=clock, env={"PRESIGN_PUT_SECONDS": configured})
     node = launch_ssm_node(ec2, fake, managed_tags("prod"))
     call(ctx, "capture", "tcpdump_capture", {"instanceId": node, "durationSeconds": 300})
     request = fake.send_requests[-1]
