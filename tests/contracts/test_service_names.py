@@ -137,6 +137,8 @@ SENT = [
 AGENTCORE = {
     "AWS::BedrockAgentCore::Gateway": "CreateGateway",
     "AWS::BedrockAgentCore::GatewayTarget": "CreateGatewayTarget",
+    "AWS::BedrockAgentCore::PolicyEngine": "CreatePolicyEngine",
+    "AWS::BedrockAgentCore::Policy": "CreatePolicy",
 }
 
 
@@ -174,6 +176,8 @@ def cfn_to_api(value: Any, shape: Shape, path: str, problems: list[str]) -> Any:
         return out
     if isinstance(shape, ListShape) and isinstance(value, list):
         return [cfn_to_api(item, shape.member, f"{path}[{i}]", problems) for i, item in enumerate(value)]
+    if isinstance(shape, MapShape) and isinstance(value, list) and all(isinstance(t, dict) for t in value):
+        value = {t.get("Key"): t.get("Value") for t in value}  # CloudFormation's tag list is the API's map
     if isinstance(shape, MapShape) and isinstance(value, dict):
         return {key: cfn_to_api(item, shape.value, f"{path}[{key!r}]", problems) for key, item in value.items()}
     return value

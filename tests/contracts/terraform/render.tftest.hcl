@@ -14,6 +14,18 @@ variables {
   lambda_package = { filename = "tests/terraform/fixtures/package-standin.txt" }
 }
 
+# Cloud Control identifies a policy engine by its ARN (the shared mock gives every Cloud Control
+# resource the gateway's id), and policies by their id.
+override_resource {
+  target          = module.gateway.aws_cloudcontrolapi_resource.policy_engine
+  override_during = plan
+  values = {
+    id         = "arn:aws:bedrock-agentcore:us-east-1:111122223333:policy-engine/eksdiag-a1b2c3d4e5"
+    schema     = "{}"
+    properties = "{\"PolicyEngineId\":\"eksdiag-a1b2c3d4e5\"}"
+  }
+}
+
 run "defaults" {
   command = apply
 }
