@@ -36,6 +36,7 @@ from eksdiag.engine.reader import (
     WalkReport,
     walk_bundle,
 )
+from eksdiag.engine.redact_log import RedactionLog, StoredCopy
 from eksdiag.engine.rules import CATALOGUE, rule_by_id
 from eksdiag.engine.scanner import (
     BINARY_PROBE_BYTES,
@@ -71,6 +72,7 @@ class BundleIndex:
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_counts: dict[str, int] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    redactions: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class BundleIndex:
             "artifacts": self.artifacts,
             "rule_counts": self.rule_counts,
             "events": self.events,
+            "redactions": self.redactions,
         }
 
     @classmethod
@@ -96,6 +99,7 @@ class BundleIndex:
             artifacts=dict(data.get("artifacts", {})),
             rule_counts=dict(data.get("rule_counts", {})),
             events=list(data.get("events", [])),
+            redactions=dict(data.get("redactions", {})),
         )
 
     def finding(self, finding_id: str) -> Finding | None:
@@ -126,8 +130,12 @@ def index_bundle(
     limits: Limits | None = None,
     sink: MemberSink | None = None,
     collected_at: datetime | None = None,
+    redact: bool = True,
 ) -> BundleIndex:
     """Index one bundle (a ``.tar.gz``/``.tgz`` path or stream, or an extracted directory).
+
+    Secrets are redacted (see :mod:`eksdiag.engine.redact`) before anything is stored or indexed;
+    ``redact=False`` is for local use on the operator's own machine only, never on the Lambda path.
 
     Raises BundleError when the input is not a bundle at all; every other problem (truncation,
     limits, unsafe members, unreadable files) is reported in the index and what was read is kept.
@@ -137,7 +145,7 @@ def index_bundle(
         name = Path(os.fspath(source)).name if isinstance(source, (str, os.PathLike)) else "bundle"
     bundle_id = bundle_id or bundle_id_from_name(name)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eksdiag-scan") as searcher:
-        run = _IndexRun(limits, sink, searcher)
+        run = _IndexRun(limits, sink, searcher, redact)
         for member in walk_bundle(source, limits, run.report):
             try:
                 run.index_member(member)
@@ -151,9 +159,10 @@ def index_bundle(
 class _IndexRun:
     """State of one indexing pass."""
 
-    def __init__(self, limits: Limits, sink: MemberSink | None, searcher: Executor) -> None:
+    def __init__(self, limits: Limits, sink: MemberSink | None, searcher: Executor, redact: bool = True) -> None:
         self.limits = limits
         self.sink = sink
+        self.redaction = RedactionLog(enabled=redact)
         self.searcher = searcher
         self.report = WalkReport()
         self.occurrences: list[Occurrences] = []
@@ -162,52 +171,62 @@ class _IndexRun:
         self.paths: set[str] = set()
 
     def index_member(self, member: Member) -> None:
-        raw: ByteStream = member.stream
         writer = self.sink.open(member.path) if self.sink else None
         try:
-            if writer is not None:
-                raw = _Tee(raw, writer)
-            entry = self._scan(member.path, raw)
-            if writer is not None:
-                _drain(raw)
+            entry = self._scan(member.path, member.stream, writer)
         finally:
             if writer is not None:
                 writer.close()
-        entry["size"] = member.size
+        entry["size"] = entry.pop("stored_size", None) or member.size
         self.files.append(entry)
         self.paths.add(member.path)
 
-    def _scan(self, path: str, raw: ByteStream) -> dict[str, Any]:
+    def _scan(self, path: str, raw: ByteStream, writer: IO[bytes] | None) -> dict[str, Any]:
         entry: dict[str, Any] = {"path": path, "size": 0, "lines": 0, "binary": False}
-        text: ByteStream = raw
-        if path.endswith(".gz"):
-            text = _BoundedGzip(raw, self.limits.max_nested_gzip_bytes)
-        probe = _Probe(text)
+        nested = path.endswith(".gz")
+        text: ByteStream
+        if self.redaction.enabled:  # the sink, the scanner and the parsers all get the redacted bytes
+            inflated = _BoundedGzip(raw, self.limits.max_nested_gzip_bytes) if nested else raw
+            stored = text = self.redaction.copy(path, inflated, writer, recompress=nested)
+        else:  # --no-redact (local only): the sink gets the bytes as they came
+            stored = StoredCopy(raw, writer)
+            text = _BoundedGzip(stored, self.limits.max_nested_gzip_bytes) if nested else stored
         try:
+            probe = _Probe(text)
             if probe.is_binary():
                 entry["binary"] = True
-                return entry
-            reader = BlockReader(probe, self.limits.chunk_bytes, self.limits.max_line_bytes)
-            rules = rules_for_path(path, CATALOGUE)
-            scanner = FileScanner(path, compile_rules(rules) if rules else None, self.occurrences.append)
-            spec = spec_for(path)
-            if spec is None:
-                _scan_pipelined(reader, scanner, self.searcher)
             else:
-                blocks = _scanned(reader, scanner)
-                self._parse_artifact(path, spec.kind, spec.parse, blocks)
-                for _ in blocks:  # scan whatever the parser did not read
-                    pass
-            scanner.finish()
-            entry["lines"] = reader.lines
-            if reader.long_lines:
-                entry["long_lines"] = reader.long_lines
+                self._scan_text(path, probe, entry)
+            stored.drain()
         except (LimitExceeded, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            if text is raw:
+            if not nested:
                 raise
             self.report.problems.append(f"{path}: nested gzip unreadable: {_reason(exc)}")
             entry["incomplete"] = True
+            if not self.redaction.enabled:
+                stored.drain()
+        finally:
+            stored.close()
+        if stored.size is not None:
+            entry["stored_size"] = stored.size
         return entry
+
+    def _scan_text(self, path: str, probe: _Probe, entry: dict[str, Any]) -> None:
+        reader = BlockReader(probe, self.limits.chunk_bytes, self.limits.max_line_bytes)
+        rules = rules_for_path(path, CATALOGUE)
+        scanner = FileScanner(path, compile_rules(rules) if rules else None, self.occurrences.append)
+        spec = spec_for(path)
+        if spec is None:
+            _scan_pipelined(reader, scanner, self.searcher)
+        else:
+            blocks = _scanned(reader, scanner)
+            self._parse_artifact(path, spec.kind, spec.parse, blocks)
+            for _ in blocks:  # scan whatever the parser did not read
+                pass
+        scanner.finish()
+        entry["lines"] = reader.lines
+        if reader.long_lines:
+            entry["long_lines"] = reader.long_lines
 
     def _parse_artifact(self, path: str, kind: str, parse: Any, blocks: Iterator[tuple[bytes, int]]) -> None:
         try:
@@ -248,7 +267,16 @@ class _IndexRun:
             "bytes_compressed": self.report.compressed_bytes,
             "bytes_uncompressed": self.report.uncompressed_bytes,
         }
-        return BundleIndex(bundle, ordered, self.files, self.report.skipped, self.artifacts, rule_counts, events)
+        return BundleIndex(
+            bundle,
+            ordered,
+            self.files,
+            self.report.skipped,
+            self.artifacts,
+            rule_counts,
+            events,
+            self.redaction.summary(),
+        )
 
     def _artifact_hits(self) -> Iterable[tuple[Hit, Rule]]:
         for rule in CATALOGUE:
@@ -413,33 +441,6 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class _Tee(io.RawIOBase):
-    """Reads from ``source`` and writes every byte read to ``target``."""
-
-    def __init__(self, source: ByteStream, target: IO[bytes]) -> None:
-        self._source = source
-        self._target = target
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size)
-        if data:
-            self._target.write(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _drain(stream: ByteStream, chunk: int = 1024**2) -> None:
-    while stream.read(chunk):
-        pass
-
-
 class _Probe(PrefixedStream):
     """Peeks at the first bytes of a stream to tell text from binary, then reads through."""
 
@@ -453,10 +454,18 @@ class _Probe(PrefixedStream):
 
 
 class _BoundedGzip(io.RawIOBase):
-    """Inflates a rotated ``.gz`` log inside the bundle, with a cap on inflated bytes."""
+    """Inflates a rotated ``.gz`` log inside the bundle, with a cap on inflated bytes.
+
+    Concatenated gzip members are read in turn. A truncated file gives everything before the cut,
+    then raises EOFError; output is bounded per call whatever the compression ratio.
+    """
+
+    _PIECE = 1 << 20
 
     def __init__(self, raw: ByteStream, max_bytes: int) -> None:
-        self._inflated = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[call-overload]
+        self._raw = raw
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._in_member = False
         self._left = max_bytes
         self._max = max_bytes
 
@@ -464,8 +473,35 @@ class _BoundedGzip(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
-        data = self._inflated.read(size if size >= 0 else self._left + 1)
+        data = self._inflate()
         self._left -= len(data)
         if self._left < 0:
             raise LimitExceeded(f"rotated log inflates to more than {self._max} bytes")
         return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _inflate(self) -> bytes:
+        while True:
+            inflater = self._inflater
+            if inflater.unconsumed_tail:
+                data = inflater.decompress(inflater.unconsumed_tail, self._PIECE)
+            elif inflater.eof:
+                rest = inflater.unused_data or self._raw.read(1 << 16)
+                if not rest.startswith(b"\x1f\x8b"):
+                    return b""  # the end (trailing padding after the last member is ignored)
+                self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                data = self._inflater.decompress(rest, self._PIECE)
+            else:
+                chunk = self._raw.read(1 << 16)
+                if not chunk:
+                    if self._in_member:
+                        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+                    return b""
+                self._in_member = True
+                data = inflater.decompress(chunk, self._PIECE)
+            if data:
+                return data
