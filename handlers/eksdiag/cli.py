@@ -15,6 +15,7 @@ from typing import Any
 from eksdiag.engine.compare import compare
 from eksdiag.engine.indexer import BundleError, BundleIndex, Limits, index_bundle
 from eksdiag.engine.model import Severity
+from eksdiag.engine.redact_log import NO_REDACT_WARNING
 from eksdiag.engine.timeline import timeline
 
 
@@ -29,8 +30,10 @@ def _limits(args: argparse.Namespace) -> Limits:
 def _load(path: str, args: argparse.Namespace) -> BundleIndex:
     if not Path(path).exists():
         raise UsageError(f"no such bundle: {path}")
+    if args.no_redact:
+        print(NO_REDACT_WARNING, file=sys.stderr, flush=True)
     try:
-        return index_bundle(path, limits=_limits(args))
+        return index_bundle(path, limits=_limits(args), redact=not args.no_redact)
     except BundleError as exc:
         raise UsageError(f"{path}: {exc}") from None
 
@@ -140,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
             type=float,
             default=Limits.max_ratio,
             help="stop above this compression ratio (default %(default)s)",
+        )
+        p.add_argument(
+            "--no-redact",
+            action="store_true",
+            help="UNSAFE, local use only: do not redact secrets (keys, tokens, passwords) in the output",
         )
         return p
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from eksdiag.authz import DEFAULT_IDENTIFIER, ScopePolicy, token_scopes
+from eksdiag.engine.redact_log import NO_REDACT_WARNING
 from eksdiag.tools.base import ToolContext
 from eksdiag.tools.registry import ToolRun, ToolSpec, tools
 
@@ -285,6 +286,7 @@ def run_server(
     auth: JwtSettings | None = None,
     require_auth: bool = True,
     token_file: str | Path | None = None,
+    redact: bool = True,
 ) -> None:
     """Serve the bundles in ``bundles_dir`` until interrupted.
 
@@ -297,7 +299,9 @@ def run_server(
     root = Path(bundles_dir)
     if not root.is_dir():
         raise SystemExit(f"eksdiag serve: --bundles {root} is not a folder")
-    ctx = local_context(root)
+    if not redact:
+        print(NO_REDACT_WARNING, file=sys.stderr, flush=True)
+    ctx = local_context(root, redact=redact)
     if transport == "stdio":
         build_server(ctx).run("stdio")
         return
@@ -339,6 +343,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--token-file", help="also write the development token to this file")
     p.add_argument("--no-auth", action="store_true", help="HTTP without a token (loopback addresses only)")
+    p.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="UNSAFE, local use only: import bundles without redacting secrets; every tool then returns them "
+        "to the MCP client and its model",
+    )
     return p
 
 
@@ -370,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             auth=auth,
             require_auth=not opts.no_auth,
             token_file=opts.token_file,
+            redact=not opts.no_redact,
         )
     except KeyboardInterrupt:
         return 130

@@ -32,8 +32,13 @@ def local_context(
     root: str | os.PathLike[str],
     clock: Callable[[], datetime] = _utcnow,
     settings: Settings | None = None,
+    *,
+    redact: bool = True,
 ) -> ToolContext:
-    """Bundles, indexes and jobs under ``<root>/.eksdiag``; tools needing AWS answer ``Upstream``."""
+    """Bundles, indexes and jobs under ``<root>/.eksdiag``; tools needing AWS answer ``Upstream``.
+
+    ``redact=False`` (``eksdiag serve --no-redact``) imports bundles without redaction: local use only.
+    """
     from eksdiag.adapters.local_jobs import LocalJobStore
     from eksdiag.adapters.local_store import LocalBundleStore
 
@@ -41,7 +46,7 @@ def local_context(
         # "local" passes the region validator's default, so AWS-backed tools reach ctx.aws() and get
         # a clear "not available when serving local bundles" answer
         settings=settings or Settings(default_region="local"),
-        store=LocalBundleStore(root),
+        store=LocalBundleStore(root, redact=redact),
         jobs=LocalJobStore(root),
         clock=clock,
         local=True,

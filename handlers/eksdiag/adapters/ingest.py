@@ -27,6 +27,12 @@ def counts_of(index: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+def redaction_counts(index: dict[str, Any]) -> dict[str, Any]:
+    """What the job (and so nodelog___status) says about redaction: on or off, and how many secrets."""
+    summary = index.get("redactions") or {}
+    return {"enabled": bool(summary.get("enabled", False)), "count": int(summary.get("count") or 0)}
+
+
 def _ensure_job(ctx: ToolContext, bundle_id: str, instance_id: str, source: str) -> dict[str, Any]:
     job = ctx.jobs.get_job(bundle_id)
     if job is not None:
@@ -57,10 +63,13 @@ def ingest(
     instance_id: str,
     name: str | None = None,
     origin: str = "upload",
+    redact: bool = True,
 ) -> dict[str, Any]:
     """Index ``source`` as ``bundle_id`` of ``instance_id``: extract its files into the store, save the
     index, mark the job ``indexed`` (with counts) and move the node's latest pointer forward.
 
+    ``redact=False`` (``eksdiag serve --no-redact``, local only) stores and indexes the bundle unredacted;
+    the indexer Lambda never passes it.
     A source that is not a readable bundle marks the job ``failed`` with the reason and raises
     :class:`IndexingFailed`. Other exceptions (storage faults) mark it failed too and propagate.
     """
@@ -71,7 +80,7 @@ def ingest(
     sink = ctx.store.file_sink(bundle_id)
     try:
         try:
-            index = index_bundle(source, bundle_id=bundle_id, name=name, sink=sink).to_dict()
+            index = index_bundle(source, bundle_id=bundle_id, name=name, sink=sink, redact=redact).to_dict()
         finally:
             sink.wait()  # the S3 sink uploads in the background
     except (BundleError, EOFError, ValueError) as exc:
@@ -102,6 +111,7 @@ def ingest(
         "file_count": len(index.get("files") or []),
         "complete": bool(meta.get("complete", False)),
         "collected_at": meta.get("collected_at"),
+        "redactions": redaction_counts(index),
     }
     if meta.get("instance_id") and meta["instance_id"] != instance_id:
         fields["warning"] = f"the bundle says it is from {meta['instance_id']}, uploaded for {instance_id}"

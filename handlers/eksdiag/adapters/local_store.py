@@ -42,8 +42,10 @@ class LocalFileSink:
 
 
 class LocalBundleStore:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, redact: bool = True) -> None:
         self.root = Path(root).resolve()
+        self.redact = redact
+        """False only for ``eksdiag serve --no-redact``: bundles imported here are not redacted."""
         self.state = self.root / ".eksdiag"
 
     def key_path(self, key: str) -> Path:

@@ -14,6 +14,7 @@ from typing import Any
 
 from eksdiag.adapters.ingest import IndexingFailed, ingest
 from eksdiag.adapters.local_store import LocalBundleStore
+from eksdiag.engine.redact_log import redaction_status
 from eksdiag.tools.base import ToolContext, ToolError, iso, new_bundle_id
 from eksdiag.tools.registry import ToolRun
 from eksdiag.tools.validate import bundle_id as check_bundle_id
@@ -24,11 +25,15 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 _INSTANCE_IN_NAME = re.compile(r"i-[0-9a-f]{17}|i-[0-9a-f]{8}(?![0-9a-f])")
 
 
-def _root(ctx: ToolContext) -> Path:
+def _root_store(ctx: ToolContext) -> LocalBundleStore:
     store = ctx.store
     if not isinstance(store, LocalBundleStore):
         raise ToolError("Upstream", "local collect needs the local bundle store")
-    return store.root
+    return store
+
+
+def _root(ctx: ToolContext) -> Path:
+    return _root_store(ctx).root
 
 
 def bundle_candidates(root: Path) -> list[Path]:
@@ -118,7 +123,15 @@ def local_collect(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         ctx.jobs.put_record(kind, key, {"bundle_id": bundle_id, "source": source.name})
     # a failed import leaves the job "failed" with the reason, which status reports
     with contextlib.suppress(IndexingFailed):
-        ingest(ctx, source, bundle_id=bundle_id, instance_id=instance, name=source.name, origin="local-import")
+        ingest(
+            ctx,
+            source,
+            bundle_id=bundle_id,
+            instance_id=instance,
+            name=source.name,
+            origin="local-import",
+            redact=_root_store(ctx).redact,
+        )
     index = ctx.store.load_index(bundle_id) or {}
     region = (index.get("bundle") or {}).get("region")
     if region and not args.get("region"):
@@ -169,6 +182,9 @@ def local_status(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     counts = job.get("counts")
     if indexed and isinstance(counts, dict):
         result["findingCounts"] = {k: int(counts.get(k, 0)) for k in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")}
+    redactions = redaction_status(job)
+    if indexed and redactions is not None:
+        result["redactions"] = redactions
     return result
 
 

@@ -18,6 +18,12 @@ from typing import IO, Any
 from eksdiag.engine.reader import ByteStream
 from eksdiag.engine.redact import KINDS, RedactingStream, Redaction
 
+#: Printed on stderr whenever a local command runs with ``--no-redact``.
+NO_REDACT_WARNING = (
+    "eksdiag: WARNING: --no-redact: secrets in bundles (keys, tokens, passwords) are NOT redacted; every "
+    "tool returns them as they are. Local use only: never send this output to a model, a ticket or a chat"
+)
+
 #: Redaction records kept in the index; the counts cover all of them.
 MAX_RECORDS = 1000
 
@@ -124,3 +130,18 @@ class RedactionLog:
             "truncated": self.count > len(self.records),
             "kinds_known": list(KINDS),
         }
+
+
+def redaction_status(job: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``{"enabled", "count"}`` of the bundle's redaction, from the job the indexer updated, if any."""
+    recorded = (job or {}).get("redactions")
+    if not isinstance(recorded, dict):
+        return None
+    count = recorded.get("count", 0)
+    out: dict[str, Any] = {
+        "enabled": recorded.get("enabled") is True,
+        "count": int(count) if isinstance(count, (int, float)) else 0,
+    }
+    if not out["enabled"]:
+        out["warning"] = "redaction was turned off for this bundle (local --no-redact): its text is not redacted"
+    return out

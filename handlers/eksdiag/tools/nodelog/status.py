@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksdiag.engine.redact_log import redaction_status
 from eksdiag.tools import validate
 from eksdiag.tools.base import ToolContext, ToolError, iso
 from eksdiag.tools.nodelog._automation import (
@@ -101,6 +102,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     counts = finding_counts(job)
     if counts is not None:
         result["findingCounts"] = counts
+    redactions = redaction_status(job)
+    if redactions is not None:
+        result["redactions"] = redactions
     for key, field in (("startedAt", "ExecutionStartTime"), ("endedAt", "ExecutionEndTime")):
         stamp = iso_or_none((execution or {}).get(field))
         if stamp:
