@@ -189,14 +189,17 @@ def ere_pattern() -> str:
 INDEX_ONE = (
     "import json, resource, sys, time\n"
     "from eksdiag.engine.indexer import index_bundle\n"
-    "t = time.perf_counter(); idx = index_bundle(sys.argv[1]); dt = time.perf_counter() - t\n"
+    "redact = sys.argv[2] == 'redact'\n"
+    "t = time.perf_counter(); idx = index_bundle(sys.argv[1], redact=redact); dt = time.perf_counter() - t\n"
     "print(json.dumps({'seconds': dt, 'bytes': idx.bundle['bytes_uncompressed'], 'findings': len(idx.findings),"
     " 'complete': idx.bundle['complete'], 'rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
 )
 
 
-def measure_indexer(bundle: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", INDEX_ONE, str(bundle)], check=True, capture_output=True, text=True)
+def measure_indexer(bundle: Path, *, redact: bool = True) -> dict[str, float]:
+    """One fresh-process indexing run; ``redact=False`` measures the same run without redaction."""
+    argv = [sys.executable, "-c", INDEX_ONE, str(bundle), "redact" if redact else "plain"]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
 
@@ -228,13 +231,19 @@ def main() -> int:
                 f"in {time.perf_counter() - t:.0f}s"
             )
         idx_runs = [measure_indexer(bundle) for _ in range(args.runs)]
+        plain_runs = [measure_indexer(bundle, redact=False) for _ in range(args.runs)]
         base_runs = [measure_baseline(bundle, pattern) for _ in range(args.runs)]
         best = min(idx_runs, key=lambda r: r["seconds"])
         uncompressed = best["bytes"]
         indexer_mbs = uncompressed / best["seconds"] / 1e6
         baseline_mbs = uncompressed / min(base_runs) / 1e6
         rss_mib = max(r["rss_kib"] for r in idx_runs) / 1024
+        plain_mbs = uncompressed / min(r["seconds"] for r in plain_runs) / 1e6
         rows.append((size_mib, indexer_mbs, baseline_mbs, rss_mib))
+        print(
+            f"size {uncompressed / MIB:,.0f} MiB: redaction on {indexer_mbs:.0f} MB/s, off {plain_mbs:.0f} MB/s, "
+            f"redaction_ratio {indexer_mbs / plain_mbs:.2f}"
+        )
         print(
             f"size {uncompressed / MIB:,.0f} MiB uncompressed: indexer {indexer_mbs:.0f} MB/s "
             f"({best['findings']} findings, complete={best['complete']}), baseline {baseline_mbs:.0f} MB/s, "

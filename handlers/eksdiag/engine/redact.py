@@ -54,7 +54,7 @@ _DB_CLIENTS = r"\b(?:mysql|mysqldump|mysqladmin|mysqlsh|mariadb|mariadb-dump)\b"
 #: Cheap candidate-line patterns (RE2), searched as one alternation over whole blocks. Every string a
 #: value rule or a detector can redact contains a match of one of them (tests/security checks it).
 TRIGGERS: tuple[str, ...] = (
-    r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}",
+    r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{4}",
     r"IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE|FQoGZXIvYXdzE",
     r"eyJ[A-Za-z0-9_=-]",
     r"PRIVATE KEY",
@@ -62,7 +62,7 @@ TRIGGERS: tuple[str, ...] = (
     r"(?i:bearer|authorization)",
     r"gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|cbt|oas|ft|imt|soat|agent)-|xox[abposre]-|xapp-|hooks\.slack\.com/",
     r"(?i:passw|passphrase|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|credential"
-    r"|auth[_.-]?key|[-_.]pass\b)",
+    r"|auth[_.-]?key|[-_.]pass)",
     r"(?i:sshpass|redis-cli|sqlcmd|mysql|mariadb)",
     *(trigger for _, _, trigger in DETECTOR_TRIGGERS),
 )
@@ -194,15 +194,19 @@ _PEM_OPEN_TAIL = frozenset(b" \t\r\"',")
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[Any, Any, tuple[tuple[ValueRule, Any], ...]]:
-    """(trigger alternation, detector trigger set, compiled rules), built on first use."""
+def _compiled() -> tuple[Any, Any, tuple[tuple[ValueRule, Any], ...], Any]:
+    """(trigger alternation, detector trigger set, compiled rules, rule set), built on first use."""
     trigger = re2.compile("|".join(f"(?:{t})" for t in TRIGGERS).encode(), _OPTIONS)
     detectors = re2.Set.SearchSet(_OPTIONS)
     for _, _, pattern in DETECTOR_TRIGGERS:
         detectors.Add(pattern.encode())  # type: ignore[union-attr]
     detectors.Compile()
     rules = tuple((rule, re2.compile(rule.pattern.encode(), _OPTIONS)) for rule in RULES)
-    return trigger, detectors, rules
+    rule_set = re2.Set.SearchSet(_OPTIONS)
+    for rule in RULES:
+        rule_set.Add(rule.pattern.encode())  # type: ignore[union-attr]
+    rule_set.Compile()
+    return trigger, detectors, rules, rule_set
 
 
 def _jwt_kind(token: bytes) -> str:
@@ -221,9 +225,10 @@ def _mark(kind: str) -> bytes:
 
 def redact_line(line: bytes) -> tuple[bytes, list[str]]:
     """``line`` (no newline) with every secret replaced, and the kinds replaced, in line order."""
-    _, detectors, rules = _compiled()
+    _, detectors, rules, rule_set = _compiled()
     spans: list[tuple[int, int, str]] = []
-    for rule, regex in rules:
+    for index in sorted(rule_set.Match(line) or ()):
+        rule, regex = rules[index]
         for match in regex.finditer(line):
             if rule.keep is not None and rule.keep(match):
                 continue
@@ -369,7 +374,8 @@ class RedactingStream(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
-        while not self._eof and (size < 0 or len(self._ready) < size):
+        """Up to ``size`` bytes (fewer when a block ends first; empty only at the end)."""
+        while not self._eof and (not self._ready or size < 0):
             self._fill()
         if self._failure is not None and not self._ready:
             failure, self._failure = self._failure, None
