@@ -252,7 +252,7 @@ def redact_line(line: bytes) -> tuple[bytes, list[str]]:
 
 
 def _apply(line: bytes, spans: list[tuple[int, int, str]]) -> tuple[bytes, list[str]]:
-    """Replace the spans; overlapping spans merge into the earliest one (its kind is kept)."""
+    """Replace the spans; overlapping spans merge into one, named by our own rule's kind if one took part."""
     spans.sort(key=lambda s: (s[0], -s[1]))
     out: list[bytes] = []
     kinds: list[str] = []
@@ -260,7 +260,8 @@ def _apply(line: bytes, spans: list[tuple[int, int, str]]) -> tuple[bytes, list[
     current: tuple[int, int, str] | None = None
     for start, end, kind in spans:
         if current is not None and start < current[1]:
-            current = (current[0], max(current[1], end), current[2])
+            named = kind if current[2].startswith("detect-secrets:") else current[2]  # our own kind names it
+            current = (current[0], max(current[1], end), named)
             continue
         if current is not None:
             out += [line[copied : current[0]], _mark(current[2])]

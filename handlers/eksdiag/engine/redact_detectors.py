@@ -18,15 +18,16 @@ from functools import lru_cache
 from typing import Any
 
 #: detect-secrets plugin (module, class) -> the RE2 trigger that covers every string it can report.
+#: ``\pN`` where the detector's Python ``\d`` also takes non-ASCII digits (RE2's ``\d`` is ASCII only).
 #: A repeat that ends a pattern is cut to at most 4 (and what followed it dropped): a prefix of a match
 #: is still a match of the shorter pattern, and the DFA stays small.
 DETECTOR_TRIGGERS: tuple[tuple[str, str, str], ...] = (
     ("aws", "AWSKeyDetector", r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{4}|(?i:aws.{0,20}?(?:key|pw|pass|token))"),
-    ("artifactory", "ArtifactoryDetector", r"AKC[a-zA-Z0-9]{4}|AP[0-9ABCDEF][a-zA-Z0-9]{4}"),
+    ("artifactory", "ArtifactoryDetector", r"AKC[a-zA-Z0-9]{4}|AP(?:\pN|[ABCDEF])[a-zA-Z0-9]{4}"),
     ("azure_storage_key", "AzureStorageKeyDetector", r"[A-Za-z0-9+/]{4}=="),
     ("basic_auth", "BasicAuthDetector", r"://[^\s/@]*:[^\s/@]*@"),
     ("cloudant", "CloudantDetector", r"(?i:cl(?:ou|oudant)?[_-]?(?:api)?(?:key|pw|pass|token)|\.cloudant\.com)"),
-    ("discord", "DiscordBotTokenDetector", r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\."),
+    ("discord", "DiscordBotTokenDetector", r"[MNO][a-zA-Z\pN_-]{23,25}\.[a-zA-Z\pN_-]{6}\."),
     ("github_token", "GitHubTokenDetector", r"gh[pousr]_[A-Za-z0-9_]{4}"),
     ("ibm_cos_hmac", "IbmCosHmacDetector", r"(?i:secret[-_]?(?:access)?[-_]?key)"),
     (
@@ -46,11 +47,11 @@ DETECTOR_TRIGGERS: tuple[tuple[str, str, str], ...] = (
         r"|nessus_?key)",
     ),
     ("sendgrid", "SendGridDetector", r"SG\.[a-zA-Z0-9_-]{4}"),
-    ("slack", "SlackDetector", r"xox[aboprs]-|(?i:hooks\.slack\.com/services/)"),
+    ("slack", "SlackDetector", r"(?i:xox[aboprs]-|hooks\.slack\.com/services/)"),
     (
         "softlayer",
         "SoftlayerDetector",
-        r"(?i:(?:softlayer|sl)[_-]?(?:api)?[_-]?(?:key|pw|pass|token)|api\.softlayer\.com)",
+        r"(?i:(?:softlayer|sl)[_-]?(?:api)?[_-]?(?:key|pw|pass|token)|api.softlayer.com)",
     ),
     ("square_oauth", "SquareOAuthDetector", r"sq0csp-"),
     ("stripe", "StripeDetector", r"[rs]k_live_"),
