@@ -55,3 +55,7 @@ def injected_paths(output: Any, path: tuple[str, ...] = ()) -> list[tuple[str, .
 
 def outside_evidence(paths: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     return [p for p in paths if not EVIDENCE_FIELDS.intersection(p)]
+
+
+# the moto-backed AWS context of the tool tests
+from tests.tools.conftest import aws_ctx, aws_env  # noqa: E402, F401
