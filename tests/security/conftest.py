@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,16 @@ import pytest
 
 from tests.security import corpus
 
-#: A field whose value is bundle text by nature (evidence lines, read content, search matches).
-EVIDENCE_FIELDS = frozenset({"evidence", "text", "content", "before", "after", "events"})
+#: A field whose value is bundle text by nature (evidence lines, read content, search matches), or names a
+#: bundle file (file names are chosen by whoever wrote the bundle, and stay in these data fields).
+EVIDENCE_FIELDS = frozenset(
+    {"evidence", "text", "content", "before", "after", "events"}
+    | {"file", "path", "files", "filesSearched", "problems", "skipped", "similarFiles"}
+)
+#: Fields the tools write themselves: bundle text must never reach them.
+PROSE_FIELDS = frozenset(
+    {"title", "headline", "caveats", "reason", "timing", "nextStep", "description", "baselineReason", "message"}
+)
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +40,11 @@ def redteam_folder(redteam: corpus.RedTeamBundle, tmp_path: Path) -> Path:
     _, healthy = build_seed_bundles(tmp_path / "seed")
     shutil.copy(healthy, folder / Path(healthy).name)
     return folder
+
+
+def inflate(data: bytes) -> bytes:
+    """What a gzip stream holds, as far as it goes (a truncated one gives what precedes the cut)."""
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
 
 
 def leaked(output: Any, secrets: list[str]) -> list[str]:
@@ -54,7 +68,8 @@ def injected_paths(output: Any, path: tuple[str, ...] = ()) -> list[tuple[str, .
 
 
 def outside_evidence(paths: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    return [p for p in paths if not EVIDENCE_FIELDS.intersection(p)]
+    """Paths that are not inside an evidence field, or that end in one of the tools' own prose fields."""
+    return [p for p in paths if not EVIDENCE_FIELDS.intersection(p) or p[-1] in PROSE_FIELDS]
 
 
 # the moto-backed AWS context of the tool tests

@@ -3,7 +3,6 @@ to a bundle without secrets."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from eksdiag.engine.indexer import index_bundle
 from eksdiag.engine.redact_log import MAX_RECORDS
 
 from tests.security import corpus
-from tests.security.conftest import leaked
+from tests.security.conftest import inflate, leaked
 
 
 class FolderSink:
@@ -29,7 +28,7 @@ class FolderSink:
 
 def _stored(root: Path, path: str) -> bytes:
     data = (root / path).read_bytes()
-    return gzip.decompress(data) if path.endswith(".gz") else data
+    return inflate(data) if path.endswith(".gz") else data
 
 
 def test_the_sink_gets_redacted_files_with_the_original_line_numbers(
@@ -39,7 +38,7 @@ def test_the_sink_gets_redacted_files_with_the_original_line_numbers(
     for path, original in redteam.files.items():
         stored = _stored(tmp_path / "out", path)
         if path.endswith(".gz"):
-            original = gzip.decompress(original)
+            original = inflate(original)
         assert not leaked(stored.decode("utf-8", "replace"), redteam.secrets()), path
         assert stored.count(b"\n") == original.count(b"\n"), path
         entry = next(f for f in index.files if f["path"] == path)

@@ -3,7 +3,6 @@ index), then the findings Lambda entry as the gateway calls it. Redaction cannot
 
 from __future__ import annotations
 
-import gzip
 import inspect
 import json
 from typing import Any
@@ -15,7 +14,7 @@ from eksdiag.lambda_entry.indexer import IndexerHandler
 from eksdiag.tools.base import ToolContext
 
 from tests.security import corpus
-from tests.security.conftest import injected_paths, leaked, outside_evidence
+from tests.security.conftest import inflate, injected_paths, leaked, outside_evidence
 from tests.tools.conftest import BUCKET
 from tests.tools.test_indexer_lambda import s3_event, upload
 from tests.tools.test_lambda_entry import gateway_context
@@ -30,14 +29,12 @@ def _stored_files(ctx: ToolContext) -> dict[str, bytes]:
     out = {}
     for obj in listed:
         body = s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
-        out[obj["Key"].split("/files/", 1)[1]] = gzip.decompress(body) if obj["Key"].endswith(".gz") else body
+        out[obj["Key"].split("/files/", 1)[1]] = inflate(body) if obj["Key"].endswith(".gz") else body
     return out
 
 
 @pytest.fixture
-def indexed_on_s3(
-    aws_ctx: ToolContext, redteam: corpus.RedTeamBundle, monkeypatch: pytest.MonkeyPatch
-) -> ToolContext:
+def indexed_on_s3(aws_ctx: ToolContext, redteam: corpus.RedTeamBundle, monkeypatch: pytest.MonkeyPatch) -> ToolContext:
     for name, value in OPT_OUTS.items():  # whatever the environment says, the Lambda path redacts
         monkeypatch.setenv(name, value)
     key = f"uploads/{redteam.instance_id}/{BUNDLE}.tar.gz"
@@ -61,7 +58,7 @@ def test_the_indexer_lambda_stores_and_indexes_only_redacted_text(
         assert not leaked(data.decode("utf-8", "replace"), redteam.secrets()), path
         # line numbers stay those of the original file
         assert data.count(b"\n") == redteam.files[path].count(b"\n") if not path.endswith(".gz") else True
-    assert stored[corpus.ROTATED].count(b"\n") == gzip.decompress(redteam.files[corpus.ROTATED]).count(b"\n")
+    assert stored[corpus.ROTATED].count(b"\n") == inflate(redteam.files[corpus.ROTATED]).count(b"\n")
     index = ctx.store.load_index(BUNDLE)
     assert not leaked(index, redteam.secrets())
     assert index["redactions"]["enabled"] is True and index["redactions"]["count"] >= len(redteam.planted)
@@ -69,7 +66,7 @@ def test_the_indexer_lambda_stores_and_indexes_only_redacted_text(
         assert set(record) == {"file", "line", "kind"}
         original = redteam.files[record["file"]]
         if record["file"].endswith(".gz"):
-            original = gzip.decompress(original)
+            original = inflate(original)
         line = original.split(b"\n")[record["line"] - 1].decode()
         assert any(p.value in line for p in redteam.planted if p.path == record["file"]) or record["kind"] in (
             "private-key",

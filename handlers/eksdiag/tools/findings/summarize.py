@@ -1,7 +1,8 @@
 """summarize: a grounded incident summary of the findings the caller names.
 
 Every finding id must belong to the bundle: unknown ids are rejected and listed, never guessed at.
-The summary quotes the evidence lines it relies on and attaches runbooks by rule id.
+The summary quotes the evidence lines it relies on and attaches runbooks by rule id. Its own prose
+(headline, caveats) is built from catalogue text and ids only: never from bundle text or file names.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _headline(bundle_header: dict[str, Any], top: dict[str, Any] | None, picked:
     if top is not None:
         return (
             f"{node}: most likely root cause is {top['title']} ({top['rule']}, {top['severity']}, "
-            f"{top['file']}:{top['line']}); it explains {len(top['explains'])} of the other findings: {top['reason']}."
+            f"finding {top['findingId']}); it explains {len(top['explains'])} of the other findings: {top['reason']}."
         )
     worst = picked[0]
     return (
@@ -65,7 +66,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
 def _caveats(meta: dict[str, Any], picked: list[dict[str, Any]], top: dict[str, Any] | None) -> list[str]:
     notes = []
     if not meta.get("complete", True):
-        notes.append("the bundle is incomplete: " + "; ".join((meta.get("problems") or [])[:3]))
+        # the problems name bundle files, which the bundle's author chose: they stay in findings___validate
+        problems = len(meta.get("problems") or [])
+        notes.append(f"the bundle is incomplete ({problems} problem(s); see findings___validate)")
     if top is None:
         notes.append("no causal link among the given findings; the list is ordered by severity only")
     elif top["confidence"] != "high":
