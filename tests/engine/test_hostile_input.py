@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import zlib
 import io
 import os
 import tarfile
+import zlib
 from pathlib import Path
 
 import pytest

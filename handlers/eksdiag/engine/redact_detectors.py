@@ -33,7 +33,7 @@ DETECTOR_TRIGGERS: tuple[tuple[str, str, str], ...] = (
     (
         "ibm_cloud_iam",
         "IbmCloudIamDetector",
-        r"(?i:(?:key|pwd|pass|token)[\"'\]]*[ ]*(?:=|:|=>|[ ]+|::)[ ]*[\"']?[a-zA-Z0-9_-]{4})",
+        r"(?i:(?:key|pwd|pass|token)[\"'\]]*[ ]*(?::=|=>|::|=|:|[ ]+)[ ]*[\"']?[a-zA-Z0-9_-]{4})",
     ),
     ("jwt", "JwtTokenDetector", r"eyJ[A-Za-z0-9_=-]"),
     ("mailchimp", "MailchimpDetector", r"[0-9a-z]{4}-us[0-9]"),
