@@ -192,7 +192,8 @@ INDEX_ONE = (
     "redact = sys.argv[2] == 'redact'\n"
     "t = time.perf_counter(); idx = index_bundle(sys.argv[1], redact=redact); dt = time.perf_counter() - t\n"
     "print(json.dumps({'seconds': dt, 'bytes': idx.bundle['bytes_uncompressed'], 'findings': len(idx.findings),"
-    " 'complete': idx.bundle['complete'], 'rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+    " 'complete': idx.bundle['complete'], 'rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+    " 'cpu': resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime}))\n"
 )
 
 
@@ -239,10 +240,12 @@ def main() -> int:
         baseline_mbs = uncompressed / min(base_runs) / 1e6
         rss_mib = max(r["rss_kib"] for r in idx_runs) / 1024
         plain_mbs = uncompressed / min(r["seconds"] for r in plain_runs) / 1e6
+        cpu_on, cpu_off = min(r["cpu"] for r in idx_runs), min(r["cpu"] for r in plain_runs)
         rows.append((size_mib, indexer_mbs, baseline_mbs, rss_mib))
-        print(
+        print(  # CPU seconds depend less than wall time on what else the machine runs
             f"size {uncompressed / MIB:,.0f} MiB: redaction on {indexer_mbs:.0f} MB/s, off {plain_mbs:.0f} MB/s, "
-            f"redaction_ratio {indexer_mbs / plain_mbs:.2f}"
+            f"redaction_ratio {indexer_mbs / plain_mbs:.2f}; cpu on {cpu_on:.1f}s, off {cpu_off:.1f}s, "
+            f"redaction_cpu_ratio {cpu_off / cpu_on:.2f}"
         )
         print(
             f"size {uncompressed / MIB:,.0f} MiB uncompressed: indexer {indexer_mbs:.0f} MB/s "

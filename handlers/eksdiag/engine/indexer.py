@@ -177,7 +177,8 @@ class _IndexRun:
         finally:
             if writer is not None:
                 writer.close()
-        entry["size"] = entry.pop("stored_size", None) or member.size
+        stored_size = entry.pop("stored_size", None)  # what the sink holds (redacted, maybe recompressed)
+        entry["size"] = member.size if stored_size is None else stored_size
         self.files.append(entry)
         self.paths.add(member.path)
 
