@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
-from eksdiag.engine import kernel_log, severity
+from eksdiag.engine import copies, kernel_log, severity
 from eksdiag.engine.model import Evidence, Finding, Hit, Rule
 from eksdiag.engine.parsers import spec_for
 from eksdiag.engine.parsers.logline import collection_time_from_name, line_timestamp
@@ -247,7 +247,7 @@ class _IndexRun:
             finding = _finding_from_occurrences(bundle_id, occ, reference, boot)
             findings[(occ.rule.id, occ.file)] = finding
             events.extend(_events(occ, finding, reference, boot))
-        kernel_log.merge_copies(findings, events, {rule_id: rule_by_id(rule_id) for rule_id, _ in findings}, reference)
+        copies.merge_copies(findings, events, {rule_id: rule_by_id(rule_id) for rule_id, _ in findings}, reference)
         for hit, rule in self._artifact_hits():
             key = (rule.id, hit.file)
             findings[key] = _merge_hit(findings.get(key), bundle_id, rule, hit)
