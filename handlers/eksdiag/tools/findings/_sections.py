@@ -28,7 +28,8 @@ class Section:
     issues_from_files: bool = False
 
 
-def _matches(value: str, globs: tuple[str, ...]) -> bool:
+def matches(value: str, globs: tuple[str, ...]) -> bool:
+    """Whether ``value`` (a path or a rule id) matches one of ``globs``."""
     return any(fnmatch.fnmatchcase(value, g) for g in globs)
 
 
@@ -63,10 +64,10 @@ def build(
     for section in sections:
         if wanted and section.name not in wanted:
             continue
-        present = sorted(p for p in bundle.files if _matches(p, section.files))
+        present = sorted(p for p in bundle.files if matches(p, section.files))
         issues = []
         for f in findings:
-            if _matches(f["rule"], section.rules) or (section.issues_from_files and f["file"] in present):
+            if matches(f["rule"], section.rules) or (section.issues_from_files and f["file"] in present):
                 item: dict[str, Any] | None = issue(f)
                 if adjust is not None and item is not None:
                     item = adjust(item)

@@ -1,8 +1,11 @@
-"""network_diagnostics: iptables, routes, conntrack, DNS, CNI, ipamd and ENA sections with severities.
+"""network_diagnostics: iptables, routes, conntrack, DNS, CNI, ipamd, ENA, interface and systemd link
+policy sections with severities.
 
 Built only from the bundle's parsed artifacts and findings. kube-proxy in IPVS or nftables mode has
 no KUBE-SVC chains by design, so a missing-chains finding is reported as INFO there, never CRITICAL;
-a file that is simply not in the bundle makes its section ``not-collected``, never an issue.
+a file that is simply not in the bundle makes its section ``not-collected``, never an issue. The
+iptables facts cover every table of both backends: rules written with ``iptables-legacy`` on an
+nf_tables node live in kernel tables the default ``iptables`` does not show, and the kernel runs both.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 from eksdiag.engine.checks.network import KUBE_PROXY_WITHOUT_IPTABLES_CHAINS
 from eksdiag.engine.checks.network import kube_proxy_mode as engine_kube_proxy_mode
+from eksdiag.engine.checks.network_iptables import BUILTIN, DROP_TARGETS, TableView, table_views, unexpected_drops
 from eksdiag.tools.base import ToolContext
 from eksdiag.tools.findings._common import LoadedBundle, resolve_bundle
 from eksdiag.tools.findings._sections import Section, artifact, build, first_artifact, to_int
@@ -22,6 +26,9 @@ SAVE = "networking/iptables-save.txt"
 FILTER_LISTINGS = ["networking/iptables-filter.txt", "networking/iptables.txt"]
 NAT = "networking/iptables-nat.txt"
 SYSCTL = "sysctls/sysctl_all.txt"
+INTERFACE_SOURCES = ("networking/ip-addr.txt", "networking/ip-s-link.txt", "networking/ifconfig.txt")
+"""Every interface with its flags (the project's collector), else ifconfig (UP interfaces only)."""
+MAX_LISTED_INTERFACES = 100
 
 
 def kube_proxy_mode(bundle: LoadedBundle) -> str:
@@ -34,10 +41,8 @@ def _iptables(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
     path, listing = first_artifact(bundle, FILTER_LISTINGS, "iptables-list")
     chains = listing.get("chains") or ((save.get("tables") or {}).get("filter") or {}).get("chains") or {}
     policies = {name: chains[name].get("policy") for name in ("INPUT", "FORWARD", "OUTPUT") if name in chains}
-    blocking = 0
-    for name in ("INPUT", "FORWARD", "OUTPUT"):
-        for rule in (chains.get(name) or {}).get("rules") or []:
-            blocking += rule.get("target") in ("DROP", "REJECT")
+    tables = [_table(view) for view in table_views(bundle.artifacts)]
+    filters = [t for t in tables if t["table"] == "filter"]
     nat_kube = (artifact(bundle, NAT, "iptables-list").get("kube") or {}) or (
         ((save.get("tables") or {}).get("nat") or {}).get("kube") or {}
     )
@@ -46,12 +51,34 @@ def _iptables(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
         "backend": save.get("variant"),
         "kubeProxyMode": kube_proxy_mode(bundle),
         "policies": policies,
-        "blockingRulesInBuiltinChains": blocking,
+        "blockingRulesInBuiltinChains": sum(t["blockingRulesInBuiltinChains"] for t in filters),
+        "unexpectedBlockingRules": sum(t["unexpectedBlockingRules"] for t in tables),
         "ruleCount": save.get("rule_count", listing.get("rule_count")),
         "kubeServicesChain": nat_kube.get("services_chain"),
         "serviceJumps": nat_kube.get("svc_jumps"),
         "ipvsVirtualServices": ipvs.get("virtual_services"),
+        "legacyTables": sorted({f"{t['family']} {t['table']}" for t in tables if t["backend"] == "legacy"}),
+        "tables": tables,
         "source": SAVE if save else path,
+    }
+
+
+def _table(view: TableView) -> dict[str, Any]:
+    """One table of one backend as its best file (or a later file adding rules) shows it."""
+    builtin = [name for name in BUILTIN if name in view.chains]
+    return {
+        "family": view.family,
+        "backend": view.binary,
+        "table": view.table,
+        "file": view.path,
+        "counters": view.counters,
+        "addsToBetterSource": not view.primary,
+        "policies": {name: (view.chains.get(name) or {}).get("policy") for name in builtin},
+        "rules": sum(len(view.rules(name)) for name in view.chains),
+        "blockingRulesInBuiltinChains": sum(
+            1 for name in builtin for rule in view.rules(name) if rule.get("target") in DROP_TARGETS
+        ),
+        "unexpectedBlockingRules": len({id(rule) for _, rule, _ in unexpected_drops(view)}),
     }
 
 
@@ -142,6 +169,49 @@ def _ipamd(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
     }
 
 
+def _interfaces(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
+    path = next((p for p in INTERFACE_SOURCES if artifact(bundle, p, "interfaces")), None)
+    listed = artifact(bundle, path, "interfaces") if path else {}
+    interfaces = listed.get("interfaces") or []
+    return {
+        "source": path,
+        "listsDownInterfaces": bool(listed.get("lists_down")),
+        "count": len(interfaces),
+        "loopbackPresent": any(i.get("loopback") for i in interfaces),
+        "notUp": [i.get("name") for i in interfaces if not i.get("up")],
+        "notRunning": [i.get("name") for i in interfaces if i.get("up") and not i.get("running")],
+        "interfaces": [
+            {
+                "name": i.get("name"),
+                "up": i.get("up"),
+                "running": i.get("running"),
+                "state": i.get("state"),
+                "addresses": i.get("addresses") or [],
+                "line": i.get("line"),
+            }
+            for i in interfaces[:MAX_LISTED_INTERFACES]
+        ],
+        "truncated": len(interfaces) > MAX_LISTED_INTERFACES,
+    }
+
+
+def _systemd(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
+    units = [(p, artifact(bundle, p, "systemd-network-unit")) for p in present]
+    return {
+        "units": [
+            {
+                "file": p,
+                "unit": u.get("unit"),
+                "parts": u.get("parts") or [],
+                "match": u.get("match") or {},
+                "macAddressPolicy": ((u.get("link") or {}).get("MACAddressPolicy") or {}).get("value"),
+            }
+            for p, u in units
+            if u
+        ]
+    }
+
+
 def _ena(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
     eth = artifact(bundle, "networking/ethtool.txt", "ethtool")
     return {
@@ -181,6 +251,14 @@ SECTIONS: tuple[Section, ...] = (
         "no VPC CNI (ipamd) files: the node may use another CNI",
     ),
     Section("ena", ("networking/ethtool.txt",), ("network.ena.*",), _ena),
+    Section("interfaces", INTERFACE_SOURCES, ("network.interface.*",), _interfaces),
+    Section(
+        "systemd",
+        ("networking/systemd-network/*",),
+        ("network.systemd.*",),
+        _systemd,
+        "no systemd-networkd configuration in the bundle (AL2's systemd cannot print it)",
+    ),
 )
 SECTION_NAMES = tuple(s.name for s in SECTIONS)
 

@@ -1,19 +1,29 @@
-"""storage_diagnostics: disks, inodes, mounts, filesystem errors and CSI driver logs with severities.
+"""storage_diagnostics: disks, inodes, mounts, filesystem errors and slow IO, pod volumes and CSI driver
+logs with severities.
 
 A CSI driver that left no logs on the node is ``not-collected`` (many nodes run none), never critical.
+Pod volumes are kubelet's side of a mount (``MountVolume.SetUp failed``, a pod's ``/etc/hosts`` that
+cannot be mounted); the CSI node plugin's own errors are in its pod logs, which the collector copies
+into ``var_log/`` (the EBS, EFS, FSx, file-cache, S3 CSI drivers and Mountpoint for S3 pods).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from eksdiag.tools.base import ToolContext
 from eksdiag.tools.findings._common import LoadedBundle, resolve_bundle
-from eksdiag.tools.findings._sections import Section, artifact, build
+from eksdiag.tools.findings._sections import Section, artifact, build, matches
 
 NAME = "storage_diagnostics"
 GROUP = "findings"
 PSEUDO = ("tmpfs", "devtmpfs", "shm", "overlay", "none", "efivarfs")
+CSI_DRIVERS = ("ebs-csi", "efs-csi", "fsx-openzfs-csi", "fsx-csi", "file-cache-csi", "s3-csi", "mount-s3", "mount_s3")
+"""Name parts of the CSI node plugins' pod logs the collector copies, most specific first."""
+CSI_LOGS = ("var_log/*csi*", "var_log/*mount-s3*", "var_log/*mount_s3*")
+VOLUME_RULES = ("storage.volume.*", "runtime.etc-hosts-mount-failed")
+_VOLUME_NAME = re.compile(r'for volume \\?"([^"\\]+)\\?"')
 
 
 def _filesystems(table: dict[str, Any], pct: str) -> list[dict[str, Any]]:
@@ -60,10 +70,25 @@ def _filesystem(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
 
 
 def _csi(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
-    drivers = sorted(
-        {d for p in present for d in ("ebs-csi", "efs-csi", "fsx-csi", "s3-csi", "mountpoint-s3") if d in p}
-    )
-    return {"drivers": drivers, "logFiles": present[:20]}
+    drivers = {next((d for d in CSI_DRIVERS if d in p), None) for p in present}
+    named = sorted("mount-s3" if d == "mount_s3" else d for d in drivers if d)
+    return {"drivers": sorted(set(named)), "logFiles": present[:20]}
+
+
+def _volumes(bundle: LoadedBundle, present: list[str]) -> dict[str, Any]:
+    """How often kubelet failed to mount a pod's volumes, and the volumes its evidence names."""
+    findings = [f for f in bundle.findings if matches(f["rule"], VOLUME_RULES)]
+    names = {
+        found.group(1)
+        for f in findings
+        for e in f.get("evidence") or []
+        if (found := _VOLUME_NAME.search(str(e.get("text", "")))) is not None
+    }
+    return {
+        "mountFailures": sum(f["count"] for f in findings if f["rule"].startswith("storage.volume.")),
+        "etcHostsMountFailures": sum(f["count"] for f in findings if f["rule"] == "runtime.etc-hosts-mount-failed"),
+        "volumes": sorted(names)[:20],
+    }
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -77,6 +102,7 @@ SECTIONS: tuple[Section, ...] = (
             "kubelet/kubelet.log*",
             "containerd/containerd-log.txt*",
             "var_log/messages*",
+            "var_log/syslog*",
             "storage/xfs.txt",
             "system/io_throttling.txt",
         ),
@@ -89,13 +115,20 @@ SECTIONS: tuple[Section, ...] = (
             "runtime.no-space",
             "runtime.snapshot-error",
             "kubelet.eviction.disk",
+            "kubelet.disk-usage-slow",
         ),
         _filesystem,
     ),
     Section(
+        "volumes",
+        ("kubelet/kubelet.log*", "containerd/containerd-log.txt*", "var_log/messages*", "var_log/syslog*"),
+        VOLUME_RULES,
+        _volumes,
+    ),
+    Section(
         "csi",
-        ("var_log/*csi*", "var_log/**/*csi*", "var_log/*mountpoint-s3*"),
-        (),
+        CSI_LOGS,
+        ("storage.csi.*",),
         _csi,
         "no CSI driver logs in the bundle: no CSI driver pod ran on this node (not an error by itself)",
         issues_from_files=True,
