@@ -22,8 +22,11 @@ from pathlib import Path
 
 import pytest
 from eksdiag.engine.compare import compare
+from eksdiag.engine.copies import journal_message, kernel_message, pod_container
 from eksdiag.engine.indexer import BundleIndex, finding_id, index_bundle
 from eksdiag.engine.model import Finding, Severity
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.fixtures.al2 import (
     COLLECTED,
@@ -461,3 +464,33 @@ def test_a_recent_storm_is_ranked_on_its_distinct_events(tmp_path: Path) -> None
     [finding] = of(idx, "kubelet.apiserver-timeout")
     assert finding.count == 1 and "single event" in finding.severity_reason
     assert finding.severity == Severity.MEDIUM
+
+
+# --- the pieces, on any input ---------------------------------------------------------------------
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?", fullmatch=True)
+POD = st.from_regex(r"[a-z0-9]([a-z0-9.-]{0,40}[a-z0-9])?", fullmatch=True)
+MESSAGE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1).filter(str.strip)
+
+
+@given(LABEL, POD, LABEL, st.uuids(), st.binary(min_size=32, max_size=32), st.integers(0, 99), st.booleans())
+def test_both_layouts_of_a_container_log_name_the_same_container(
+    namespace: str, pod: str, container: str, uid: object, container_id: bytes, restarts: int, rotated: bool
+) -> None:
+    name = f"{restarts}.log" + (".20250306-181500.gz" if rotated else "")
+    folder = pod_folder(namespace, pod, str(uid), container, name)
+    flat = pod_flat(namespace, pod, container, container_id.hex())
+    assert pod_container(folder) == pod_container(flat) == f"{namespace}/{pod}/{container}"
+
+
+@given(st.text(st.characters(blacklist_characters="\n"), max_size=80))
+def test_other_paths_are_no_container_log(path: str) -> None:
+    assert pod_container("var_log/aws-routed-eni/" + path) is None
+
+
+@given(MESSAGE, st.datetimes(min_value=COLLECTED.replace(tzinfo=None) - timedelta(days=300)))
+def test_rsyslogs_copy_of_a_journal_line_carries_the_same_message(message: str, when: object) -> None:
+    line = journal_line(when, "kubelet[3456]", message)  # type: ignore[arg-type]
+    assert journal_message(rsyslog(line)) == journal_message(line) == message.strip()
+    kernel = journal_line(when, "kernel", message)  # type: ignore[arg-type]
+    assert kernel_message(rsyslog(kernel)) == kernel_message(kernel)

@@ -388,7 +388,7 @@ class _RuleMerge:
         received: dict[int, list[_Event]] = {}
         given: dict[int, list[_Event]] = {}
         for event in self.events:
-            holder = event.owner or (event.original.owner if event.original else None)
+            holder = _holder(event)
             if holder is None:
                 continue
             if event.owner is not None:

@@ -6,7 +6,7 @@ list (its ``WellKnownXidCodes``, from NVIDIA's XID catalogue: the GPU needs a re
 replacing): 46 48 54 62 63 64 74 79 95 109 110 119 120 136 140 142 143 151 155 156 158. Every other
 XID is a warning (13, 31, 43, 45: usually the application's own fault). GPU AMIs' bundles also hold
 ``gpu/nvidia-bug-report.log.gz``, which repeats the NVRM lines and the whole ``dmesg``; one event
-there and in ``kernel/`` is one finding (``engine.kernel_log``).
+there and in ``kernel/`` is one finding (``engine.copies``).
 
 The Neuron driver reports uncorrectable hardware errors as ``NEURON_HW_ERR=<KIND>`` in the kernel log.
 """

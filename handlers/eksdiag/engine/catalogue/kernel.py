@@ -4,7 +4,7 @@ system journal.
 Patterns follow the kernel's own format strings (``mm/oom_kill.c``, ``kernel/watchdog.c``,
 ``kernel/hung_task.c``, ``kernel/rcu/tree_stall.h``, ``lib/bug.c``, ``arch/x86/mm/fault.c``) and match
 in every copy of the kernel log: ``dmesg`` raw and ``--ctime`` lines (``[...] message``) and rsyslog's
-``... kernel: message`` on AL2. One event in several copies is one finding (``engine.kernel_log``).
+``... kernel: message`` on AL2. One event in several copies is one finding (``engine.copies``).
 """
 
 from __future__ import annotations
