@@ -118,6 +118,12 @@ def events_of(idx: BundleIndex, rule: str) -> list[dict[str, object]]:
     return [e for e in idx.events if e["rule"] == rule]
 
 
+def assert_counted_once(idx: BundleIndex, rule: str, events: int) -> None:
+    """The rule's events count once in the findings and once on the timeline."""
+    assert idx.rule_counts[rule] == events
+    assert len(events_of(idx, rule)) == events
+
+
 def copies(finding: Finding) -> list[tuple[str, int]]:
     return [(c["file"], c["count"]) for c in finding.detail.get("copies", [])]
 
@@ -134,8 +140,7 @@ def test_a_kubelet_event_in_its_journal_and_in_messages_is_one_finding(tmp_path:
     assert finding.id == finding_id(idx.bundle["id"], rule, KUBELET)
     assert copies(finding) == [(KUBELET, 12), (MESSAGES, 12)]
     assert "counted once across 2 copies of kubelet's journal" in finding.severity_reason
-    assert idx.rule_counts[rule] == 12
-    assert len(events_of(idx, rule)) == 12
+    assert_counted_once(idx, rule, 12)
     assert {e["file"] for e in events_of(idx, rule)} == {KUBELET}
 
 
@@ -168,8 +173,7 @@ def test_kubelet_and_containerd_copies_in_messages_count_in_each_units_journal(t
     assert sorted(found) == [CONTAINERD, KUBELET]
     assert copies(found[KUBELET]) == [(KUBELET, 3), (MESSAGES, 3)]
     assert copies(found[CONTAINERD]) == [(CONTAINERD, 2), (MESSAGES, 2)]
-    assert idx.rule_counts["runtime.image-pull-failed"] == 5
-    assert len(events_of(idx, "runtime.image-pull-failed")) == 5
+    assert_counted_once(idx, "runtime.image-pull-failed", 5)
 
 
 def test_lines_of_other_units_in_messages_stay_a_finding_of_their_own(tmp_path: Path) -> None:
@@ -193,8 +197,7 @@ def test_lines_of_other_units_in_messages_stay_a_finding_of_their_own(tmp_path: 
     assert mine.line == messages_line(idx, agent)
     assert mine.detail["counted_in"] == [KUBELET]
     assert mine.severity_reason.startswith("1 occurrence")
-    assert idx.rule_counts["runtime.no-space"] == 4
-    assert len(events_of(idx, "runtime.no-space")) == 4
+    assert_counted_once(idx, "runtime.no-space", 4)
 
 
 def messages_line(idx: BundleIndex, text: str) -> int:
@@ -355,8 +358,7 @@ def test_a_pod_log_and_its_flat_copy_are_one_finding(
     assert finding.id == finding_id(idx.bundle["id"], rule, folder)
     assert copies(finding) == [(folder, 4), (flat, 4)]
     assert "counted once across 2 copies of the container's log" in finding.severity_reason
-    assert idx.rule_counts[rule] == 4
-    assert len(events_of(idx, rule)) == 4
+    assert_counted_once(idx, rule, 4)
 
 
 def test_a_flat_copy_taken_before_a_rotation_counts_in_both_folder_files(tmp_path: Path) -> None:
@@ -373,8 +375,7 @@ def test_a_flat_copy_taken_before_a_rotation_counts_in_both_folder_files(tmp_pat
     assert sorted(found) == [folder, rotated]
     assert copies(found[rotated]) == [(rotated, 3), (flat, 3)]
     assert copies(found[folder]) == [(folder, 2), (flat, 2)]
-    assert idx.rule_counts["network.kube-proxy.sync-failed"] == 5
-    assert len(events_of(idx, "network.kube-proxy.sync-failed")) == 5
+    assert_counted_once(idx, "network.kube-proxy.sync-failed", 5)
 
 
 def test_containers_of_one_pod_and_restarts_are_not_copies_of_each_other(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ from typing import Any
 
 from eksdiag.engine import severity
 from eksdiag.engine.model import Evidence, Finding, Rule
-from eksdiag.engine.parsers.logline import parse_dmesg, parse_journal_short
+from eksdiag.engine.parsers.logline import parse_dmesg, parse_iso_time, parse_journal_short
 from eksdiag.engine.scanner import EVIDENCE_HEAD, EVIDENCE_TAIL
 
 SAME_MOMENT = timedelta(seconds=2)
@@ -578,13 +578,7 @@ def _bound(pick: Callable[[list[datetime]], datetime], stamps: Iterable[str | No
 
 
 def _parse(stamp: Any) -> datetime | None:
-    if not isinstance(stamp, str) or not stamp:
-        return None
-    try:
-        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return parse_iso_time(stamp) if isinstance(stamp, str) else None
 
 
 def _iso(when: datetime | None) -> str | None:
