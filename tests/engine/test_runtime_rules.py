@@ -54,6 +54,8 @@ POSITIVE = [
      journal(T, SD, "containerd.service: Main process exited, code=dumped, status=6/ABRT"), "systemd.containerd.failed"),
     # ServiceFailedToStart and RepeatedRestart, any unit
     ("var_log/messages", journal(T, SD, "Failed to start Amazon SSM Agent."), "systemd.unit.failed"),
+    ("var_log/messages", f"{T:%b %e %H:%M:%S} ip-192-168-45-12 systemd: Failed to start Amazon SSM Agent.",
+     "systemd.unit.failed"),
     ("nodeadm/nodeadm-run.log", journal(T, SD, "nodeadm-run.service: Failed with result 'exit-code'."),
      "systemd.unit.failed"),
     ("kubelet/kubelet.log", journal(T, SD, "kubelet.service: Scheduled restart job, restart counter is at 7."),

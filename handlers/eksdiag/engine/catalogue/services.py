@@ -54,7 +54,8 @@ RULES: tuple[Rule, ...] = (
         "node-lifecycle",
         "A systemd unit failed to start or ended in the failed state",
         SYSTEMD_JOURNALS,
-        pattern=r"systemd\[[0-9]+\]: (?:Failed to start \S|\S+\.service: Failed with result"
+        # rsyslog on AL2 writes systemd's lines as `systemd:` without a pid
+        pattern=r"systemd(?:\[[0-9]+\])?: (?:Failed to start \S|\S+\.service: Failed with result"
         r"|Unit \S+ entered failed state)",
         guards=(KUBELET_FAILED, CONTAINERD_FAILED),
         scale=Scale(ceiling=H, burst_per_hour=12),
