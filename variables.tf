@@ -352,7 +352,7 @@ variable "gateway_resource_schemas" {
 }
 
 variable "tool_schema_dir" {
-  description = "Directory of the generated gateway tool schemas, one <group>.json per tool group. Null means the schemas shipped in this module (handlers/eksdiag/schemas/gateway)."
+  description = "Directory of the generated gateway tool schemas, one <group>.cfn.json (CloudFormation casing, written by `make schemas`) per tool group. Null means the schemas shipped in this module (handlers/eksdiag/schemas/gateway)."
   type        = string
   default     = null
 }

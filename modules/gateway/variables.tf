@@ -55,7 +55,7 @@ variable "allowed_scopes" {
 }
 
 variable "targets" {
-  description = "One Lambda target per tool group: group => { name, description, function_arn }; tools are read from <schema_dir>/<group>.json."
+  description = "One Lambda target per tool group: group => { name, description, function_arn }; tools are read from <schema_dir>/<group>.cfn.json."
   type = map(object({
     name         = string
     description  = string
@@ -64,7 +64,7 @@ variable "targets" {
 }
 
 variable "schema_dir" {
-  description = "Directory of the generated gateway tool schemas (<group>.json: [{name, description, inputSchema[, outputSchema]}])."
+  description = "Directory of the generated gateway tool schemas in CloudFormation casing (<group>.cfn.json: [{Name, Description, InputSchema[, OutputSchema]}]), used as they are."
   type        = string
 }
 

@@ -120,7 +120,7 @@ run "one_lambda_target_per_tool_group" {
     condition = alltrue([
       for g in keys(var.targets) :
       [for t in jsondecode(aws_cloudcontrolapi_resource.target[g].desired_state).TargetConfiguration.Mcp.Lambda.ToolSchema.InlinePayload : t.Name]
-      == [for t in jsondecode(file("${var.schema_dir}/${g}.json")) : t.name]
+      == [for t in jsondecode(file("${var.schema_dir}/${g}.cfn.json")) : t.Name]
     ])
     error_message = "Every target carries exactly the tools of its schema file, in order."
   }
@@ -145,7 +145,7 @@ run "rejects_tool_names_over_the_client_limit" {
   expect_failures = [aws_cloudcontrolapi_resource.target]
 }
 
-run "rejects_schemas_nested_too_deep" {
+run "schemas_of_any_depth_reach_the_target_as_written" {
   command = plan
 
   module {
@@ -153,7 +153,7 @@ run "rejects_schemas_nested_too_deep" {
   }
 
   variables {
-    schema_dir = "tests/terraform/fixtures/schemas/too-deep"
+    schema_dir = "tests/terraform/fixtures/schemas/deep"
     # The fixture's tool has no scope; the policy engine's warning about it is not under test here.
     create_policy_engine = false
     targets = {
@@ -161,7 +161,15 @@ run "rejects_schemas_nested_too_deep" {
     }
   }
 
-  expect_failures = [aws_cloudcontrolapi_resource.target]
+  assert {
+    condition     = jsonencode(output.tool_definitions.nodelog) == jsonencode(jsondecode(file("tests/terraform/fixtures/schemas/deep/nodelog.cfn.json")))
+    error_message = "Eight levels of nesting reach the target unchanged: the module converts nothing."
+  }
+
+  assert {
+    condition     = output.tool_definitions.nodelog[0].InputSchema.Properties.a.Items.Items.Items.Items.Items.Items.Items.Type == "string"
+    error_message = "The deepest level keeps its CloudFormation casing."
+  }
 }
 
 run "nothing_without_create" {

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from eksdiag.tools.gateway_schemas import (
     GATEWAY_KEYWORDS,
     GATEWAY_TYPES,
-    MAX_LEVELS_BELOW_ROOT,
     MAX_QUALIFIED_NAME,
-    levels_below_root,
     main,
-    render,
+    rendered_files,
+    to_cloudformation,
     to_gateway,
 )
 from eksdiag.tools.registry import group_tools, tools
@@ -37,15 +37,65 @@ def _walk(schema: dict[str, Any], where: str) -> list[str]:
 
 @pytest.mark.parametrize("group", GROUPS)
 def test_committed_gateway_files_are_in_sync(group: str) -> None:
-    path = GATEWAY_DIR / f"{group}.json"
-    assert path.read_text(encoding="utf-8") == render(group), "run: python -m eksdiag.tools.gateway_schemas"
+    for filename, text in rendered_files(group).items():
+        path = GATEWAY_DIR / filename
+        assert path.read_text(encoding="utf-8") == text, "run: make schemas"
 
 
-def test_check_mode_passes_now_and_fails_when_stale(tmp_path: Any) -> None:
+@pytest.mark.parametrize("stale", ["findings.json", "findings.cfn.json"])
+def test_check_mode_passes_now_and_fails_when_stale(tmp_path: Any, stale: str) -> None:
     assert main(["--check"]) == 0
     assert main(["--out", str(tmp_path)]) == 0
-    (tmp_path / "findings.json").write_text("[]\n")
+    assert main(["--check", "--out", str(tmp_path)]) == 0
+    (tmp_path / stale).write_text("[]\n")
     assert main(["--check", "--out", str(tmp_path)]) == 1
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_cloudformation_file_is_the_api_file_with_cloudformation_keywords(group: str) -> None:
+    api = json.loads((GATEWAY_DIR / f"{group}.json").read_text())
+    cfn = json.loads((GATEWAY_DIR / f"{group}.cfn.json").read_text())
+
+    def lowercase(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "Properties":
+                value = {name: lowercase(sub) for name, sub in value.items()}
+            elif key in ("InputSchema", "OutputSchema", "Items"):
+                value = lowercase(value)
+            out[key[0].lower() + key[1:]] = value
+        return out
+
+    assert [lowercase(d) for d in cfn] == api
+
+
+def test_any_depth_converts_and_property_names_stay_as_they_are() -> None:
+    leaf: dict[str, Any] = {"type": "string", "description": "deepest"}
+    schema = leaf
+    for level in range(12):
+        schema = (
+            {"type": "array", "items": schema}
+            if level % 2
+            else {"type": "object", "properties": {"type": schema, "items": {"type": "integer"}}, "required": ["type"]}
+        )
+    converted = to_cloudformation({"name": "deep", "description": "d", "inputSchema": schema})
+    node = converted["InputSchema"]
+    for level in reversed(range(12)):
+        if level % 2:
+            assert set(node) == {"Type", "Items"}
+            node = node["Items"]
+        else:
+            assert set(node["Properties"]) == {"type", "items"}, "property names are data"
+            assert node["Required"] == ["type"]
+            node = node["Properties"]["type"]
+    assert node == {"Type": "string", "Description": "deepest"}
+
+
+def test_a_keyword_without_a_cloudformation_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="enum"):
+        to_cloudformation({"name": "x", "description": "d", "inputSchema": {"type": "string", "enum": ["a"]}})
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -57,13 +107,6 @@ def test_gateway_schemas_use_only_the_five_keywords(group: str) -> None:
         assert definition["inputSchema"]["type"] == "object" and definition["description"]
         for key in ("inputSchema", "outputSchema"):
             assert _walk(definition[key], f"{group}___{definition['name']}.{key}") == []
-
-
-@pytest.mark.parametrize("group", GROUPS)
-def test_nesting_fits_the_terraform_gateway_module(group: str) -> None:
-    for definition in json.loads((GATEWAY_DIR / f"{group}.json").read_text()):
-        for key in ("inputSchema", "outputSchema"):
-            assert levels_below_root(definition[key]) <= MAX_LEVELS_BELOW_ROOT == 6, definition["name"]
 
 
 @pytest.mark.parametrize("full_name", sorted(tools()))
@@ -123,3 +166,17 @@ def test_gateway_output_schemas_admit_both_results_and_errors() -> None:
     }
     assert output.is_valid({"runbook": runbook})
     assert "On success always has: runbook." in definitions["get_sop"]["outputSchema"]["description"]
+
+
+TERRAFORM_FIXTURES = Path(__file__).resolve().parents[1] / "terraform" / "fixtures" / "schemas"
+
+
+@pytest.mark.parametrize(
+    "source",
+    sorted(p for p in TERRAFORM_FIXTURES.glob("*/*.json") if not p.name.endswith(".cfn.json")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_terraform_fixture_schemas_have_their_cloudformation_twin(source: Path) -> None:
+    twin = source.with_name(source.stem + ".cfn.json")
+    expected = [to_cloudformation(d) for d in json.loads(source.read_text())]
+    assert json.loads(twin.read_text()) == expected, f"rewrite {twin.name} from {source.name} with to_cloudformation"

@@ -4,7 +4,12 @@ The gateway accepts only ``type``, ``description``, ``properties``, ``required``
 schema. Everything else the full schemas say (enums, patterns, bounds, defaults, formats, nullability)
 is moved into the ``description`` text so the model still sees it; the handlers enforce it.
 
-Run ``python -m eksdiag.tools.gateway_schemas`` to (re)write ``schemas/gateway/<group>.json`` and
+Each group is written twice: ``schemas/gateway/<group>.json`` in the AgentCore API's casing
+(``name``, ``inputSchema``, ``type``, ...) and ``schemas/gateway/<group>.cfn.json`` in the casing of
+the CloudFormation resource ``AWS::BedrockAgentCore::GatewayTarget`` (``Name``, ``InputSchema``,
+``Type``, ...), which the Terraform gateway module reads as it is, at any nesting depth.
+
+Run ``python -m eksdiag.tools.gateway_schemas`` to (re)write them and
 ``python -m eksdiag.tools.gateway_schemas --check`` to fail when they are out of date.
 """
 
@@ -24,8 +29,18 @@ GATEWAY_TYPES = frozenset({"string", "number", "object", "array", "boolean", "in
 #: Budget for ``<target>___<tool>``: Bedrock Converse caps names at 64 characters, and some clients
 #: prefix the server name; 48 leaves 16 for that prefix.
 MAX_QUALIFIED_NAME = 48
-#: The Terraform gateway module rebuilds schemas level by level and supports six levels below the root.
-MAX_LEVELS_BELOW_ROOT = 6
+#: AgentCore API keyword -> CloudFormation property name (ToolDefinition and SchemaDefinition of
+#: AWS::BedrockAgentCore::GatewayTarget). Property names inside ``properties`` are data, never renamed.
+CLOUDFORMATION_KEYS = {
+    "name": "Name",
+    "description": "Description",
+    "inputSchema": "InputSchema",
+    "outputSchema": "OutputSchema",
+    "type": "Type",
+    "properties": "Properties",
+    "required": "Required",
+    "items": "Items",
+}
 
 
 def _js(value: Any) -> str:
@@ -157,26 +172,43 @@ def group_definitions(group: str) -> list[dict[str, Any]]:
             "inputSchema": to_gateway(data["inputSchema"], f"{qualified}.inputSchema"),
             "outputSchema": gateway_output(data["outputSchema"], f"{qualified}.outputSchema"),
         }
-        for key in ("inputSchema", "outputSchema"):
-            levels = levels_below_root(definition[key])
-            if levels > MAX_LEVELS_BELOW_ROOT:
-                raise ValueError(
-                    f"{qualified}.{key} nests {levels} levels; the gateway module takes {MAX_LEVELS_BELOW_ROOT}"
-                )
         defs.append(definition)
     return defs
 
 
-def levels_below_root(schema: dict[str, Any]) -> int:
-    """How deep ``properties``/``items`` nest under ``schema`` (0 for a leaf)."""
-    children = list((schema.get("properties") or {}).values())
-    if isinstance(schema.get("items"), dict):
-        children.append(schema["items"])
-    return 1 + max(levels_below_root(c) for c in children) if children else 0
+def to_cloudformation(node: Any) -> Any:
+    """A tool definition or schema in CloudFormation casing: keywords renamed, property names kept."""
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key not in CLOUDFORMATION_KEYS:
+            raise ValueError(f"{key!r} has no CloudFormation name in a gateway tool definition")
+        if key == "properties":
+            value = {name: to_cloudformation(sub) for name, sub in value.items()}
+        elif key in ("inputSchema", "outputSchema", "items"):
+            value = to_cloudformation(value)
+        out[CLOUDFORMATION_KEYS[key]] = value
+    return out
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def render(group: str) -> str:
-    return json.dumps(group_definitions(group), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    """``<group>.json``: the group's tool definitions in the AgentCore API casing."""
+    return _dump(group_definitions(group))
+
+
+def render_cloudformation(group: str) -> str:
+    """``<group>.cfn.json``: the same definitions in CloudFormation casing, for the Terraform module."""
+    return _dump([to_cloudformation(d) for d in group_definitions(group)])
+
+
+def rendered_files(group: str) -> dict[str, str]:
+    """File name -> text of every file written for one group."""
+    return {f"{group}.json": render(group), f"{group}.cfn.json": render_cloudformation(group)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,19 +218,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     stale: list[str] = []
     for group in GROUPS:
-        text = render(group)
-        path = opts.out / f"{group}.json"
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        if opts.check:
-            stale.append(str(path))
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
+        for filename, text in rendered_files(group).items():
+            path = opts.out / filename
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if current == text:
+                continue
+            if opts.check:
+                stale.append(str(path))
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {path}")
     if stale:
-        print("out of date (run python -m eksdiag.tools.gateway_schemas): " + ", ".join(stale), file=sys.stderr)
+        print("out of date (run: make schemas): " + ", ".join(stale), file=sys.stderr)
         return 1
     return 0
 
