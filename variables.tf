@@ -341,14 +341,15 @@ variable "gateway_target_names" {
 }
 
 variable "gateway_resource_schemas" {
-  description = "CloudFormation resource schemas (JSON strings, from `aws cloudformation describe-type --type RESOURCE --type-name AWS::BedrockAgentCore::Gateway --query Schema`, and likewise ::GatewayTarget, ::PolicyEngine and ::Policy) for Cloud Control. Null fetches them at plan time, which needs cloudformation:DescribeType."
+  description = "CloudFormation resource schemas (JSON strings) of AWS::BedrockAgentCore::Gateway (gateway), ::GatewayTarget (target), ::PolicyEngine (policy_engine) and ::Policy (policy) that Cloud Control validates desired_state against at plan. Null, or a null attribute, means the copies shipped in modules/gateway/resource-schemas, so plan never calls cloudformation:DescribeType; pass the output of `aws cloudformation describe-type --type RESOURCE --type-name <type> --query Schema` to use AWS's current one."
   type = object({
     gateway       = optional(string)
     target        = optional(string)
     policy_engine = optional(string)
     policy        = optional(string)
   })
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 variable "tool_schema_dir" {

@@ -13,6 +13,12 @@ locals {
   # written by `make schemas` next to the API-cased <group>.json: read as they are, any depth.
   tool_definitions = { for g in keys(local.targets) : g => jsondecode(file("${var.schema_dir}/${g}.cfn.json")) }
 
+  # Cloud Control's resource schemas, passed so that plan never calls cloudformation:DescribeType
+  # (the provider retries a failing call for minutes). See scripts/gateway_resource_schemas.py.
+  resource_schemas = {
+    for type, given in var.resource_schemas : type => coalesce(given, file("${path.module}/resource-schemas/${type}.json"))
+  }
+
   qualified_tool_names = flatten([for g, t in local.targets : [for tool in local.tool_definitions[g] : "${t.name}___${tool.Name}"]])
 }
 
@@ -75,7 +81,7 @@ resource "aws_cloudcontrolapi_resource" "gateway" {
   count = var.create ? 1 : 0
 
   type_name = "AWS::BedrockAgentCore::Gateway"
-  schema    = var.resource_schemas.gateway
+  schema    = local.resource_schemas.gateway
   desired_state = jsonencode({ for k, v in {
     Name           = var.name
     Description    = var.description
@@ -110,7 +116,7 @@ resource "aws_cloudcontrolapi_resource" "target" {
   for_each = local.targets
 
   type_name = "AWS::BedrockAgentCore::GatewayTarget"
-  schema    = var.resource_schemas.target
+  schema    = local.resource_schemas.target
   desired_state = jsonencode({
     GatewayIdentifier = aws_cloudcontrolapi_resource.gateway[0].id
     Name              = each.value.name

@@ -59,7 +59,7 @@ resource "aws_cloudcontrolapi_resource" "policy_engine" {
   count = local.create_policy_engine ? 1 : 0
 
   type_name = "AWS::BedrockAgentCore::PolicyEngine"
-  schema    = var.resource_schemas.policy_engine
+  schema    = local.resource_schemas.policy_engine
   desired_state = jsonencode({ for k, v in {
     Name        = local.policy_engine_name
     Description = "Which OAuth scope may call which tool of the ${var.name} gateway"
@@ -82,7 +82,7 @@ resource "aws_cloudcontrolapi_resource" "policy" {
   for_each = local.create_policy_engine ? { for scope, actions in module.tool_policies.actions : scope => actions if length(actions) > 0 } : {}
 
   type_name = "AWS::BedrockAgentCore::Policy"
-  schema    = var.resource_schemas.policy
+  schema    = local.resource_schemas.policy
   desired_state = jsonencode({
     PolicyEngineId = local.policy_engine_id
     Name           = "${each.key}_tools"

@@ -81,12 +81,13 @@ variable "tags" {
 }
 
 variable "resource_schemas" {
-  description = "CloudFormation resource schemas (JSON) of AWS::BedrockAgentCore::Gateway, ::GatewayTarget, ::PolicyEngine and ::Policy. Null fetches them at plan time (cloudformation:DescribeType); pass them where plans run without that permission."
+  description = "CloudFormation resource schemas (JSON) of AWS::BedrockAgentCore::Gateway (gateway), ::GatewayTarget (target), ::PolicyEngine (policy_engine) and ::Policy (policy) for Cloud Control. A null attribute, or null for all, means the copies shipped in resource-schemas/; the provider then never calls cloudformation:DescribeType."
   type = object({
     gateway       = optional(string)
     target        = optional(string)
     policy_engine = optional(string)
     policy        = optional(string)
   })
-  default = {}
+  default  = {}
+  nullable = false
 }

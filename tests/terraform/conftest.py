@@ -6,10 +6,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -87,3 +90,38 @@ def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, result.stderr
     return out / "lambda-arm64.zip"
+
+
+@dataclass
+class FailingEndpoint:
+    """A local AWS endpoint that answers every request with a retryable 500 and counts them."""
+
+    url: str
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def failing_endpoint() -> Iterator[FailingEndpoint]:
+    endpoint = FailingEndpoint(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            endpoint.requests.append(self.headers.get("X-Amz-Target") or body.decode(errors="replace")[:200])
+            self.send_response(500)
+            self.send_header("content-type", "text/xml")
+            self.end_headers()
+            self.wfile.write(b"<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>")
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield endpoint
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import tftest
 
+from .conftest import FailingEndpoint
 from .tf_support import FIXTURES, copy_root_module, ssm_documents_dir, tool_schema_dir
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -27,7 +28,11 @@ TOOL_GROUPS = ("nodelog", "findings", "capture", "runbooks")
 
 @pytest.fixture(scope="module")
 def plan(
-    tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str], moto_endpoint: str, lambda_zip: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    terraform_env: dict[str, str],
+    moto_endpoint: str,
+    failing_endpoint: FailingEndpoint,
+    lambda_zip: Path,
 ) -> Iterator[tftest.TerraformPlanOutput]:
     directory = copy_root_module(FIXTURES / "plan", tmp_path_factory.mktemp("plan"))
     tf = tftest.TerraformTest(str(directory), env=terraform_env)
@@ -36,6 +41,7 @@ def plan(
         output=True,
         tf_vars={
             "endpoint": moto_endpoint,
+            "failing_endpoint": failing_endpoint.url,
             "lambda_package_path": str(lambda_zip),
             "tool_schema_dir": str(tool_schema_dir()),
             "ssm_documents_dir": str(ssm_documents_dir()),
@@ -65,6 +71,15 @@ def test_everything_is_created_once(plan: tftest.TerraformPlanOutput) -> None:
     assert types["aws_kms_key"] == types["aws_dynamodb_table"] == types["aws_sqs_queue"] == 1
     assert types["aws_cognito_user_pool"] == types["aws_cognito_user_pool_client"] == 1
     assert types["aws_cloudwatch_log_group"] == 5
+
+
+def test_plan_never_asks_cloudformation_for_the_gateway_schemas(
+    plan: tftest.TerraformPlanOutput, failing_endpoint: FailingEndpoint
+) -> None:
+    """A failing DescribeType is retried by the provider for minutes; the module never makes one."""
+    gateways = [c for c in module_changes(plan).values() if c["type"] == "aws_cloudcontrolapi_resource"]
+    assert len(gateways) == 5
+    assert failing_endpoint.requests == []
 
 
 def test_functions_run_the_built_package_with_the_contract_handlers(
