@@ -5,9 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHECKOV := .venv-checkov/bin/checkov
 
-ARCH ?= arm64
-
-.PHONY: install test lint bench demo package schemas docs clean
+.PHONY: install test lint bench demo package package-upgrade schemas docs clean
 
 install: $(STAMP)
 
@@ -31,6 +29,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/python -m eksdiag.tools.gateway_schemas --check
 	$(BIN)/python scripts/scope_table.py --check
+	$(BIN)/python scripts/gateway_resource_schemas.py --check
 	shellcheck --shell=sh -x ssm/scripts/*.sh
 	TF_CLI_CONFIG_FILE=tests/terraform/terraformrc terraform fmt -check -recursive
 	$(CHECKOV) -d . --framework terraform --quiet --compact --skip-download
@@ -43,12 +42,19 @@ bench: install
 demo: install
 	$(BIN)/python scripts/demo.py
 
+# The Lambda packages shipped in the module (packages/, both architectures), from the current
+# sources with the wheel versions pinned in packages/manifest.json; package-upgrade re-resolves them.
+# A custom build: python scripts/package.py --arch x86_64 --python-version 3.13 --out dist
 package: install
-	$(BIN)/python scripts/package.py --arch $(ARCH)
+	$(BIN)/python scripts/package.py --ship
+
+package-upgrade: install
+	$(BIN)/python scripts/package.py --ship --upgrade
 
 schemas: install
 	$(BIN)/python -m eksdiag.tools.gateway_schemas
 	$(BIN)/python scripts/scope_table.py
+	$(BIN)/python scripts/gateway_resource_schemas.py
 
 docs: install
 	$(BIN)/python scripts/tf_docs.py

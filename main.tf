@@ -10,13 +10,44 @@ locals {
   bucket_name     = coalesce(var.bucket_name, "${var.name}-${local.account_id}-${local.region}")
   domain_prefix   = coalesce(var.cognito_domain_prefix, "${var.name}-${local.account_id}")
 
-  package = merge(var.lambda_package, {
-    source_code_hash = (
-      var.lambda_package.filename != null
-      ? filebase64sha256(var.lambda_package.filename)
-      : var.lambda_package.source_code_hash
+  # No lambda_package: the zip shipped in this module for the architecture (scripts/package.py,
+  # `make package`), so a registry consumer needs no build step.
+  shipped_package = "${path.module}/packages/lambda-${var.lambda_architecture}.zip"
+  package_file    = var.lambda_package == null ? local.shipped_package : var.lambda_package.filename
+  package = (
+    var.lambda_package == null
+    ? { filename = local.shipped_package, s3_bucket = null, s3_key = null, s3_object_version = null, source_code_hash = filebase64sha256(local.shipped_package) }
+    : merge(var.lambda_package, {
+      source_code_hash = (
+        var.lambda_package.filename != null
+        ? filebase64sha256(var.lambda_package.filename)
+        : var.lambda_package.source_code_hash
+      )
+    })
+  )
+  # What scripts/package.py recorded about a zip (architecture, python) in the manifest.json
+  # beside it; null for an S3 object or a zip without one. lambda_runtime and lambda_architecture
+  # are validated against it (the given package's record must not depend on lambda_architecture,
+  # whose validation reads it).
+  given_manifest = try("${dirname(var.lambda_package.filename)}/manifest.json", null)
+  given_package_build = (
+    local.given_manifest == null ? null : (
+      fileexists(local.given_manifest)
+      ? one([for p in jsondecode(file(local.given_manifest)).packages : p if p.file == basename(var.lambda_package.filename)])
+      : null
     )
-  })
+  )
+  shipped_package_build = one([
+    for p in jsondecode(file("${path.module}/packages/manifest.json")).packages : p if p.file == basename(local.shipped_package)
+  ])
+  package_build = var.lambda_package == null ? local.shipped_package_build : local.given_package_build
+
+  # IAM role names are global to the account: the region keeps one name usable in several regions.
+  iam_role = {
+    name_prefix          = "${var.name}-${local.region}"
+    path                 = var.iam_role_path
+    permissions_boundary = var.iam_role_permissions_boundary
+  }
   powertools_layer_arn = coalesce(
     var.powertools_layer_arn,
     "arn:${data.aws_partition.current.partition}:lambda:${local.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-${replace(var.lambda_runtime, ".", "")}-${var.lambda_architecture}:${var.powertools_layer_version}",
@@ -68,6 +99,7 @@ module "collection" {
   source = "./modules/collection"
 
   name              = var.name
+  iam_role          = local.iam_role
   documents_dir     = coalesce(var.ssm_documents_dir, "${path.module}/ssm/documents")
   bucket_arn        = module.storage.bucket_arn
   kms_key_arn       = module.kms.key_arn
@@ -78,54 +110,58 @@ module "collection" {
 module "indexer" {
   source = "./modules/indexer"
 
-  name                   = var.name
-  package                = local.package
-  runtime                = var.lambda_runtime
-  architecture           = var.lambda_architecture
-  layers                 = local.layers
-  memory_size            = var.indexer_memory_size
-  ephemeral_storage_size = var.indexer_ephemeral_storage_size
-  timeout                = var.indexer_timeout
-  maximum_retry_attempts = var.indexer_maximum_retry_attempts
-  tracing_mode           = var.lambda_tracing_mode
-  log_retention_in_days  = var.log_retention_in_days
-  log_level              = var.log_level
-  kms_key_arn            = module.kms.key_arn
-  bucket_name            = local.bucket_name
-  bucket_arn             = "arn:${data.aws_partition.current.partition}:s3:::${local.bucket_name}"
-  table_name             = module.jobs.table_name
-  table_arn              = module.jobs.table_arn
-  metrics_namespace      = var.metrics_namespace
-  tags                   = var.tags
+  name                           = var.name
+  iam_role                       = local.iam_role
+  package                        = local.package
+  runtime                        = var.lambda_runtime
+  architecture                   = var.lambda_architecture
+  layers                         = local.layers
+  memory_size                    = var.indexer_memory_size
+  ephemeral_storage_size         = var.indexer_ephemeral_storage_size
+  timeout                        = var.indexer_timeout
+  maximum_retry_attempts         = var.indexer_maximum_retry_attempts
+  reserved_concurrent_executions = var.indexer_reserved_concurrent_executions
+  tracing_mode                   = var.lambda_tracing_mode
+  log_retention_in_days          = var.log_retention_in_days
+  log_level                      = var.log_level
+  kms_key_arn                    = module.kms.key_arn
+  bucket_name                    = local.bucket_name
+  bucket_arn                     = "arn:${data.aws_partition.current.partition}:s3:::${local.bucket_name}"
+  table_name                     = module.jobs.table_name
+  table_arn                      = module.jobs.table_arn
+  metrics_namespace              = var.metrics_namespace
+  tags                           = var.tags
 }
 
 module "tools" {
   source = "./modules/tools"
 
-  name                  = var.name
-  package               = local.package
-  runtime               = var.lambda_runtime
-  architecture          = var.lambda_architecture
-  layers                = local.layers
-  memory_size           = var.tool_memory_size
-  timeout               = var.tool_timeout
-  tracing_mode          = var.lambda_tracing_mode
-  log_retention_in_days = var.log_retention_in_days
-  log_level             = var.log_level
-  kms_key_arn           = module.kms.key_arn
-  bucket_name           = module.storage.bucket_name
-  bucket_arn            = module.storage.bucket_arn
-  table_name            = module.jobs.table_name
-  table_arn             = module.jobs.table_arn
-  collect_document      = { name = module.collection.document_names.collect, arn = module.collection.document_arns.collect }
-  capture_document      = { name = module.collection.document_names.packet_capture, arn = module.collection.document_arns.packet_capture }
-  automation_role_arn   = module.collection.automation_role_arn
-  allowed_regions       = local.allowed_regions
-  eks_node_tag_keys     = var.eks_node_tag_keys
-  presign_put_seconds   = var.presign_put_seconds
-  presign_get_seconds   = var.presign_get_seconds
-  metrics_namespace     = var.metrics_namespace
-  tags                  = var.tags
+  name                           = var.name
+  iam_role                       = local.iam_role
+  package                        = local.package
+  runtime                        = var.lambda_runtime
+  architecture                   = var.lambda_architecture
+  layers                         = local.layers
+  memory_size                    = var.tool_memory_size
+  timeout                        = var.tool_timeout
+  reserved_concurrent_executions = var.tool_reserved_concurrent_executions
+  tracing_mode                   = var.lambda_tracing_mode
+  log_retention_in_days          = var.log_retention_in_days
+  log_level                      = var.log_level
+  kms_key_arn                    = module.kms.key_arn
+  bucket_name                    = module.storage.bucket_name
+  bucket_arn                     = module.storage.bucket_arn
+  table_name                     = module.jobs.table_name
+  table_arn                      = module.jobs.table_arn
+  collect_document               = { name = module.collection.document_names.collect, arn = module.collection.document_arns.collect }
+  capture_document               = { name = module.collection.document_names.packet_capture, arn = module.collection.document_arns.packet_capture }
+  automation_role_arn            = module.collection.automation_role_arn
+  allowed_regions                = local.allowed_regions
+  eks_node_tag_keys              = var.eks_node_tag_keys
+  presign_put_seconds            = var.presign_put_seconds
+  presign_get_seconds            = var.presign_get_seconds
+  metrics_namespace              = var.metrics_namespace
+  tags                           = var.tags
 }
 
 module "auth" {
@@ -138,6 +174,7 @@ module "auth" {
   scopes                        = local.oauth_scopes
   client_scopes                 = var.oauth_client_scopes
   access_token_validity_minutes = var.access_token_validity_minutes
+  deletion_protection           = var.cognito_deletion_protection
   discovery_url                 = var.jwt_discovery_url
   allowed_client_ids            = var.jwt_allowed_client_ids
   token_endpoint                = var.oauth_token_endpoint
@@ -149,6 +186,8 @@ module "gateway" {
 
   create             = var.create_gateway
   name               = coalesce(var.gateway_name, var.name)
+  iam_role           = local.iam_role
+  kms_key_arn        = module.kms.key_arn
   instructions       = var.gateway_instructions
   exception_level    = var.gateway_exception_level
   supported_versions = var.gateway_supported_versions

@@ -7,26 +7,73 @@ variable "name" {
   type        = string
   default     = "eksdiag"
 
+  # 24 keeps every derived name within its service's limit, for the longest region name
+  # (us-isof-south-1, 15 characters, in botocore's endpoints.json): IAM role
+  # <name>-<region>-automation <= 64 (iam roleNameType), Lambda <name>-findings <= 64, default bucket
+  # <name>-<account>-<region> <= 63, default Cognito domain <name>-<account> <= 63 (DomainType),
+  # SQS <name>-indexer-failures <= 80. tests/terraform/names.tftest.hcl plans the longest case.
   validation {
     condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.name)) && length(var.name) >= 3 && length(var.name) <= 24
     error_message = "name must be 3 to 24 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen."
   }
+
+  validation {
+    # The default Cognito domain prefix is <name>-<account id>; Cognito refuses these words in it.
+    condition     = !var.create_cognito || var.cognito_domain_prefix != null || length(regexall("aws|amazon|cognito", var.name)) == 0
+    error_message = "name must not contain aws, amazon or cognito while it makes the default Cognito domain prefix (<name>-<account id>): Cognito refuses those words in a domain. Set cognito_domain_prefix, or choose another name."
+  }
+
+  validation {
+    # The default bucket name is <name>-<account id>-<region>; S3 reserves these prefixes.
+    condition     = var.bucket_name != null || !anytrue([for p in ["sthree-", "amzn-s3-demo-"] : startswith("${var.name}-", p)])
+    error_message = "name must not start with sthree or amzn-s3-demo while it makes the default bucket name (<name>-<account id>-<region>): S3 reserves those prefixes. Set bucket_name, or choose another name."
+  }
 }
 
 variable "tags" {
-  description = "Tags added to every resource that takes tags."
+  description = "Tags added to every resource that takes tags (at most 50). Keys 1 to 128 characters, not starting with aws:, values at most 256; with the gateway on, only the characters AgentCore accepts (letters, digits, spaces and _ . : / = + - @)."
   type        = map(string)
   default     = {}
+
+  # IAM, Lambda, KMS, S3, Cognito: keys 1-128, values 0-256, 50 tags (iam tagKeyType/tagValueType,
+  # tagListType); aws: is reserved for AWS's own tags.
+  validation {
+    condition     = length(var.tags) <= 50 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256])
+    error_message = "tags: at most 50, keys 1 to 128 characters, values at most 256 characters."
+  }
+
+  validation {
+    condition     = !anytrue([for k in keys(var.tags) : startswith(lower(k), "aws:")])
+    error_message = "tags: keys starting with aws: are reserved for AWS and refused by every service."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]+$", k)) && can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$", v))])
+    error_message = "tags: keys and values may hold letters, digits, spaces and _ . : / = + - @ only."
+  }
+
+  validation {
+    # AWS::BedrockAgentCore::Gateway TagsMap: ASCII letters and digits only (cfn-lint schema, botocore
+    # bedrock-agentcore-control TagKey/TagValue pattern [a-zA-Z0-9\s._:/=+@-]*).
+    condition     = !var.create_gateway || alltrue([for k, v in var.tags : can(regex("^[a-zA-Z0-9\\s._:/=+@-]*$", "${k}${v}"))])
+    error_message = "tags: the AgentCore gateway accepts only ASCII letters, digits, spaces and _ . : / = + - @ in tag keys and values."
+  }
 }
 
 variable "allowed_regions" {
-  description = "Regions the tools may inspect nodes in (ALLOWED_REGIONS). Empty means the region the module is deployed in. The SSM documents exist in the deployment region only."
+  description = "Regions the tools may inspect nodes in (ALLOWED_REGIONS). Empty means the region the module is deployed in; otherwise the list must include it (the SSM documents, and the tools' default region, are the deployment region's)."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for r in var.allowed_regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", r))])
+    # Every region in botocore's endpoints.json, e.g. us-east-1, us-gov-west-1, eusc-de-east-1.
+    condition     = alltrue([for r in var.allowed_regions : can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", r))])
     error_message = "allowed_regions must hold region names such as us-east-1 or ap-southeast-2."
+  }
+
+  validation {
+    condition     = length(var.allowed_regions) == 0 || contains(var.allowed_regions, data.aws_region.current.name)
+    error_message = "allowed_regions must include the region the module is deployed in (${data.aws_region.current.name}): the collect and capture documents exist there only, and the tools default to it."
   }
 }
 
@@ -59,18 +106,30 @@ variable "create_kms_key" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of your own KMS key (when create_kms_key is false). Its policy must let this account's IAM policies use it and let CloudWatch Logs encrypt the Lambda log groups."
+  description = "ARN of your own KMS key (only with create_kms_key = false), in the deployment region: arn:<partition>:kms:<region>:<account>:key/<key id> with a key id (UUID or mrk-), not an alias. Its policy must let this account's IAM policies use it and let CloudWatch Logs encrypt the Lambda log groups."
   type        = string
   default     = null
 
+  # botocore bedrock-agentcore-control KmsKeyArn: key/[a-zA-Z0-9-]{36}; a key id is a UUID, or mrk-
+  # and 32 hex digits for a multi-Region key (both 36 characters).
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN with its key id (arn:aws:kms:<region>:<account>:key/<uuid or mrk-...>), not an alias or a bare key id."
+  }
+
+  validation {
+    condition     = var.kms_key_arn == null || try(split(":", var.kms_key_arn)[3], "") == data.aws_region.current.name
+    error_message = "kms_key_arn must be a key in the deployment region (${data.aws_region.current.name}): S3, DynamoDB, SQS, CloudWatch Logs and Lambda use keys of their own region only."
   }
 
   validation {
     condition     = var.create_kms_key || var.kms_key_arn != null
     error_message = "Set kms_key_arn when create_kms_key is false."
+  }
+
+  validation {
+    condition     = !var.create_kms_key || var.kms_key_arn == null
+    error_message = "kms_key_arn is set while create_kms_key is true, which would ignore it: set create_kms_key = false to use your key, or remove kms_key_arn."
   }
 }
 
@@ -86,9 +145,14 @@ variable "kms_deletion_window_in_days" {
 }
 
 variable "kms_administrator_arns" {
-  description = "IAM principals allowed to administer the created key (never to use it). Empty delegates administration to this account's IAM policies."
+  description = "IAM principals (account root, role or user ARNs) allowed to administer the created key (never to use it). Empty delegates administration to this account's IAM policies. When set, the principal running terraform must be one of them, or the account root must be: KMS refuses a key policy that would lock its creator out."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for a in var.kms_administrator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", a))])
+    error_message = "kms_administrator_arns must hold IAM principal ARNs: arn:aws:iam::<account>:root, :role/<name> or :user/<name>."
+  }
 }
 
 ################################################################################
@@ -96,13 +160,26 @@ variable "kms_administrator_arns" {
 ################################################################################
 
 variable "bucket_name" {
-  description = "Name of the bundle bucket. Null means <name>-<account id>-<region>."
+  description = "Name of the bundle bucket. Null means <name>-<account id>-<region>. 3 to 63 lowercase letters, digits and hyphens: no dots, since nodes and tools reach the bucket over virtual-hosted HTTPS, whose wildcard certificate does not cover dotted names."
   type        = string
   default     = null
 
+  # S3 bucket naming rules (general purpose buckets). Dots are legal for S3 but break
+  # https://<bucket>.s3.<region>.amazonaws.com (the *.s3 certificate matches one label), which is
+  # how presigned URLs reach it; with no dots, IP-address forms and ".." are excluded too.
   validation {
-    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
-    error_message = "bucket_name must be a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)."
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be 3 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit. Dots are refused: virtual-hosted HTTPS to a dotted bucket fails certificate checks."
+  }
+
+  validation {
+    condition     = var.bucket_name == null ? true : !anytrue([for p in ["xn--", "sthree-", "amzn-s3-demo-"] : startswith(var.bucket_name, p)])
+    error_message = "bucket_name must not start with xn--, sthree- or amzn-s3-demo-: S3 reserves those prefixes."
+  }
+
+  validation {
+    condition     = var.bucket_name == null ? true : !anytrue([for x in ["-s3alias", "--ol-s3", "--x-s3", "--table-s3"] : endswith(var.bucket_name, x)])
+    error_message = "bucket_name must not end with -s3alias, --ol-s3, --x-s3 or --table-s3: S3 reserves those suffixes for access point aliases, Object Lambda, directory and table buckets."
   }
 }
 
@@ -179,24 +256,38 @@ variable "create_cognito" {
 }
 
 variable "cognito_domain_prefix" {
-  description = "Prefix of the Cognito hosted domain (<prefix>.auth.<region>.amazoncognito.com). Null means <name>-<account id>."
+  description = "Prefix of the Cognito hosted domain (<prefix>.auth.<region>.amazoncognito.com), only with create_cognito. Null means <name>-<account id>. Lowercase letters, digits and hyphens, without the words aws, amazon or cognito."
   type        = string
   default     = null
 
+  # cognito-idp DomainType.
   validation {
     condition     = var.cognito_domain_prefix == null || can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", var.cognito_domain_prefix))
     error_message = "cognito_domain_prefix must be 1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen."
   }
+
+  validation {
+    condition     = var.cognito_domain_prefix == null || length(regexall("aws|amazon|cognito", coalesce(var.cognito_domain_prefix, "-"))) == 0
+    error_message = "cognito_domain_prefix must not contain aws, amazon or cognito: Cognito reserves those words in domain prefixes."
+  }
+
+  validation {
+    condition     = var.create_cognito || var.cognito_domain_prefix == null
+    error_message = "cognito_domain_prefix is set while create_cognito is false, which would ignore it: remove it, or set create_cognito = true."
+  }
 }
 
 variable "oauth_resource_server_identifier" {
-  description = "Identifier of the OAuth resource server; scopes read <identifier>/read and <identifier>/collect."
+  description = "Identifier of the OAuth resource server (also its name); scopes read <identifier>/read and <identifier>/collect. 1 to 256 letters, digits and _ + = , . @ -: a URL form is refused, since Cognito's resource-server name pattern has no : or /."
   type        = string
   default     = "eksdiag"
 
+  # The module names the resource server after its identifier, so both cognito-idp patterns apply:
+  # ResourceServerIdentifierType [\x21\x23-\x5B\x5D-\x7E]+ and ResourceServerNameType [\w\s+=,.@-]+,
+  # each 1 to 256 characters.
   validation {
-    condition     = can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,256}$", var.oauth_resource_server_identifier))
-    error_message = "oauth_resource_server_identifier must be 1 to 256 printable characters without spaces, quotes or backslashes."
+    condition     = can(regex("^[A-Za-z0-9_+=,.@-]{1,256}$", var.oauth_resource_server_identifier))
+    error_message = "oauth_resource_server_identifier must be 1 to 256 letters, digits and _ + = , . @ - (Cognito's resource-server name pattern): no spaces, and no URL such as https://api.example.com."
   }
 }
 
@@ -223,12 +314,12 @@ variable "access_token_validity_minutes" {
 }
 
 variable "jwt_discovery_url" {
-  description = "OpenID discovery URL of your own token issuer (when create_cognito is false)."
+  description = "OpenID discovery URL of your own token issuer (only with create_cognito = false)."
   type        = string
   default     = null
 
   validation {
-    condition     = var.jwt_discovery_url == null || can(regex("^https://.+/\\.well-known/openid-configuration$", var.jwt_discovery_url))
+    condition     = var.jwt_discovery_url == null || can(regex("^https://[^\\s?#]+/\\.well-known/openid-configuration$", var.jwt_discovery_url))
     error_message = "jwt_discovery_url must be an https URL ending in /.well-known/openid-configuration."
   }
 
@@ -236,10 +327,15 @@ variable "jwt_discovery_url" {
     condition     = var.create_cognito || var.jwt_discovery_url != null
     error_message = "Set jwt_discovery_url when create_cognito is false."
   }
+
+  validation {
+    condition     = !var.create_cognito || var.jwt_discovery_url == null
+    error_message = "jwt_discovery_url is set while create_cognito is true, which would ignore it: set create_cognito = false to trust your issuer, or remove it."
+  }
 }
 
 variable "jwt_allowed_client_ids" {
-  description = "Client ids the gateway accepts from your own issuer (when create_cognito is false)."
+  description = "Client ids the gateway accepts from your own issuer (only with create_cognito = false)."
   type        = list(string)
   default     = []
 
@@ -247,12 +343,39 @@ variable "jwt_allowed_client_ids" {
     condition     = var.create_cognito || length(var.jwt_allowed_client_ids) > 0
     error_message = "Set jwt_allowed_client_ids when create_cognito is false: the gateway checks the client_id claim."
   }
+
+  validation {
+    condition     = !var.create_cognito || length(var.jwt_allowed_client_ids) == 0
+    error_message = "jwt_allowed_client_ids is set while create_cognito is true, which would ignore it: set create_cognito = false to trust your issuer, or remove it."
+  }
+
+  validation {
+    # bedrock-agentcore-control ClientIdType: 1 to 256 characters.
+    condition     = alltrue([for c in var.jwt_allowed_client_ids : length(c) >= 1 && length(c) <= 256])
+    error_message = "jwt_allowed_client_ids must hold client ids of 1 to 256 characters."
+  }
 }
 
 variable "oauth_token_endpoint" {
-  description = "Token endpoint of your own issuer, passed to the token_endpoint output (when create_cognito is false)."
+  description = "Token endpoint (https URL) of your own issuer, passed to the token_endpoint output (only with create_cognito = false)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.oauth_token_endpoint == null || can(regex("^https://[^/\\s?#]+(/[^\\s#]*)?$", var.oauth_token_endpoint))
+    error_message = "oauth_token_endpoint must be an https URL, such as https://login.example.com/oauth2/token."
+  }
+
+  validation {
+    condition     = !var.create_cognito || var.oauth_token_endpoint == null
+    error_message = "oauth_token_endpoint is set while create_cognito is true, which would ignore it (the token_endpoint output is the created domain's): set create_cognito = false, or remove it."
+  }
+}
+
+variable "cognito_deletion_protection" {
+  description = "Protect the created user pool from deletion (DeletionProtection ACTIVE): terraform destroy fails until this is turned off. Losing the pool invalidates every client id and secret handed to agents."
+  type        = bool
+  default     = true
 }
 
 ################################################################################
@@ -266,24 +389,27 @@ variable "create_gateway" {
 }
 
 variable "gateway_name" {
-  description = "Name of the gateway. Null means <name>."
+  description = "Name of the gateway: 1 to 48 letters and digits, optionally separated by single hyphens. Null means <name>."
   type        = string
   default     = null
 
+  # AWS::BedrockAgentCore::Gateway Name and bedrock-agentcore-control GatewayName:
+  # ([0-9a-zA-Z][-]?){1,48}; the gateway ARN and id take it whole, so 48 characters in all.
   validation {
-    condition     = var.gateway_name == null || can(regex("^([0-9a-zA-Z][-]?){1,100}$", var.gateway_name))
-    error_message = "gateway_name must be letters and digits, optionally separated by single hyphens, at most 100 of them (no underscores)."
+    condition     = var.gateway_name == null || (can(regex("^([0-9a-zA-Z][-]?){1,48}$", var.gateway_name)) && length(coalesce(var.gateway_name, "-")) <= 48)
+    error_message = "gateway_name must be 1 to 48 characters: letters and digits, optionally separated by single hyphens (no underscores)."
   }
 }
 
 variable "gateway_instructions" {
-  description = "Instructions the gateway gives MCP clients at initialize (at most 2048 characters)."
+  description = "Instructions the gateway gives MCP clients at initialize (1 to 2048 characters); null for none."
   type        = string
   default     = "Diagnose Amazon EKS worker nodes from their OS-level evidence. Start with nodelog___collect for an instance, poll nodelog___status, then use findings___errors, findings___search and findings___read; cite finding ids."
 
+  # bedrock-agentcore-control McpInstructions: min 1, max 2048.
   validation {
-    condition     = var.gateway_instructions == null || length(coalesce(var.gateway_instructions, " ")) <= 2048
-    error_message = "gateway_instructions must be at most 2048 characters."
+    condition     = var.gateway_instructions == null || (length(coalesce(var.gateway_instructions, " ")) <= 2048 && try(length(var.gateway_instructions), 0) >= 1)
+    error_message = "gateway_instructions must be 1 to 2048 characters, or null for none."
   }
 }
 
@@ -299,13 +425,20 @@ variable "gateway_exception_level" {
 }
 
 variable "gateway_supported_versions" {
-  description = "MCP protocol versions the gateway accepts. They cannot be extended after creation."
+  description = "MCP protocol versions the gateway accepts: any of 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28."
   type        = list(string)
   default     = ["2025-03-26", "2025-06-18"]
 
+  # botocore's McpVersion is a free string and the CloudFormation schema only gives the default
+  # (2025-03-26); the versions AgentCore Gateway supports are listed in the AgentCore developer
+  # guide ("Use an AgentCore gateway"). An unknown one fails CreateGateway.
   validation {
-    condition     = length(var.gateway_supported_versions) > 0 && alltrue([for v in var.gateway_supported_versions : can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", v))])
-    error_message = "gateway_supported_versions must hold MCP protocol versions such as 2025-06-18."
+    condition = (
+      length(var.gateway_supported_versions) > 0
+      && length(distinct(var.gateway_supported_versions)) == length(var.gateway_supported_versions)
+      && alltrue([for v in var.gateway_supported_versions : contains(["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"], v)])
+    )
+    error_message = "gateway_supported_versions must list, once each, MCP versions AgentCore Gateway supports: 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28."
   }
 }
 
@@ -316,13 +449,25 @@ variable "gateway_semantic_search" {
 }
 
 variable "gateway_allowed_scopes" {
-  description = "Scopes every token must carry (full strings, <identifier>/<scope>). Empty checks only the client id, which keeps single-scope clients working."
+  description = "Scopes every token must carry (full strings, <identifier>/<scope>). Empty checks only the client id, which keeps single-scope clients working. With create_cognito, only the created scopes (<oauth_resource_server_identifier>/read and /collect) can ever be in a token."
   type        = list(string)
   default     = []
+
+  # AWS::BedrockAgentCore::Gateway CustomJWTAuthorizer AllowedScopes items and bedrock-agentcore-control
+  # AllowedScopeType: 1 to 255 characters of [\x21\x23-\x5B\x5D-\x7E].
+  validation {
+    condition     = alltrue([for s in var.gateway_allowed_scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,255}$", s))])
+    error_message = "gateway_allowed_scopes must hold scopes of 1 to 255 printable ASCII characters, without spaces, quotes or backslashes."
+  }
+
+  validation {
+    condition     = !var.create_cognito || alltrue([for s in var.gateway_allowed_scopes : contains(["${var.oauth_resource_server_identifier}/read", "${var.oauth_resource_server_identifier}/collect"], s)])
+    error_message = "gateway_allowed_scopes must name scopes the created user pool issues (${var.oauth_resource_server_identifier}/read, ${var.oauth_resource_server_identifier}/collect): a token can never carry another, so every call would be refused."
+  }
 }
 
 variable "gateway_target_names" {
-  description = "Target name per tool group; MCP clients see tools as <target>___<tool>, which must stay within 64 characters."
+  description = "Target name per tool group, each distinct; MCP clients see tools as <target>___<tool>, which must stay within 64 characters."
   type        = map(string)
   default = {
     nodelog  = "nodelog"
@@ -331,12 +476,18 @@ variable "gateway_target_names" {
     runbooks = "runbooks"
   }
 
+  # bedrock-agentcore-control TargetName: ([0-9a-zA-Z][-]?){1,100}.
   validation {
     condition = (
       sort(keys(var.gateway_target_names)) == sort(["nodelog", "findings", "capture", "runbooks"])
       && alltrue([for n in values(var.gateway_target_names) : can(regex("^([0-9a-zA-Z][-]?){1,100}$", n))])
     )
     error_message = "gateway_target_names must map exactly nodelog, findings, capture and runbooks to names of letters, digits and single hyphens (no underscores)."
+  }
+
+  validation {
+    condition     = length(distinct(values(var.gateway_target_names))) == length(var.gateway_target_names)
+    error_message = "gateway_target_names must be distinct: target names are unique within a gateway, and the tool prefix <target>___ must tell the groups apart."
   }
 }
 
@@ -384,7 +535,7 @@ variable "gateway_policy_engine_mode" {
 ################################################################################
 
 variable "lambda_package" {
-  description = "Deployment package built by `make package` (dist/lambda-<arch>.zip): a local file path in filename, or an S3 object in s3_bucket/s3_key (with s3_object_version and source_code_hash to make changes visible)."
+  description = "Deployment package of every function. Null means the package shipped in this module for lambda_architecture (packages/lambda-<arch>.zip, built by scripts/package.py for python3.12): no build step. Otherwise a local zip in filename (a manifest.json beside it, as `make package` writes, is checked against lambda_runtime and lambda_architecture), or an S3 object in s3_bucket/s3_key (with s3_object_version and source_code_hash to make changes visible)."
   type = object({
     filename          = optional(string)
     s3_bucket         = optional(string)
@@ -392,18 +543,19 @@ variable "lambda_package" {
     s3_object_version = optional(string)
     source_code_hash  = optional(string)
   })
+  default = null
 
   validation {
-    condition = (
-      (var.lambda_package.filename != null && var.lambda_package.s3_bucket == null && var.lambda_package.s3_key == null)
-      || (var.lambda_package.filename == null && var.lambda_package.s3_bucket != null && var.lambda_package.s3_key != null)
+    condition = var.lambda_package == null || (
+      (try(var.lambda_package.filename, null) != null && try(var.lambda_package.s3_bucket, null) == null && try(var.lambda_package.s3_key, null) == null)
+      || (try(var.lambda_package.filename, null) == null && try(var.lambda_package.s3_bucket, null) != null && try(var.lambda_package.s3_key, null) != null)
     )
-    error_message = "lambda_package must set either filename, or s3_bucket and s3_key, not both."
+    error_message = "lambda_package must set either filename, or s3_bucket and s3_key, not both (or be null for the package shipped in the module)."
   }
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of every function; the package's wheels are built for it."
+  description = "Python runtime of every function; it must be the one the package's wheels were built for (the shipped packages: python3.12)."
   type        = string
   default     = "python3.12"
 
@@ -411,16 +563,26 @@ variable "lambda_runtime" {
     condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
     error_message = "lambda_runtime must be python3.12 or python3.13."
   }
+
+  validation {
+    condition     = local.package_build == null || try("python${local.package_build.python}", "") == var.lambda_runtime
+    error_message = "lambda_runtime is ${var.lambda_runtime}, but ${coalesce(local.package_file, "the package")} holds extension modules built for python${try(local.package_build.python, "?")} (its manifest.json says so) and would fail at import on the first call. Set lambda_runtime = \"python${try(local.package_build.python, "?")}\", or build a package for ${var.lambda_runtime}: python scripts/package.py --arch ${var.lambda_architecture} --python-version ${trimprefix(var.lambda_runtime, "python")} --out dist, then lambda_package = { filename = \"dist/lambda-${var.lambda_architecture}.zip\" }."
+  }
 }
 
 variable "lambda_architecture" {
-  description = "Instruction set of every function; must match the package (make package ARCH=arm64|x86_64)."
+  description = "Instruction set of every function (arm64 or x86_64); it must be the one the package was built for. With lambda_package null, the shipped package of this architecture is used."
   type        = string
   default     = "arm64"
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
     error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+
+  validation {
+    condition     = local.given_package_build == null || try(local.given_package_build.architecture, "") == var.lambda_architecture
+    error_message = "lambda_architecture is ${var.lambda_architecture}, but ${coalesce(try(var.lambda_package.filename, null), "the package")} was built for ${try(local.given_package_build.architecture, "?")} (its manifest.json says so): its native wheels would fail at import. Set lambda_architecture = \"${try(local.given_package_build.architecture, "?")}\", or pass the package built for ${var.lambda_architecture} (python scripts/package.py --arch ${var.lambda_architecture}), or leave lambda_package unset to use the one shipped for it."
   }
 }
 
@@ -469,6 +631,17 @@ variable "tool_timeout" {
   }
 }
 
+variable "tool_reserved_concurrent_executions" {
+  description = "Reserved concurrency of each tool function: caps what one agent can run at once and keeps account capacity for them. -1 leaves them unreserved; 0 stops them."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.tool_reserved_concurrent_executions >= -1 && floor(var.tool_reserved_concurrent_executions) == var.tool_reserved_concurrent_executions
+    error_message = "tool_reserved_concurrent_executions must be a whole number, -1 (unreserved) or more."
+  }
+}
+
 variable "indexer_memory_size" {
   description = "Memory of the indexer, in MB (128 to 10240). It streams bundles, so memory need not grow with bundle size; more memory also means more CPU."
   type        = number
@@ -510,6 +683,17 @@ variable "indexer_maximum_retry_attempts" {
   validation {
     condition     = var.indexer_maximum_retry_attempts >= 0 && var.indexer_maximum_retry_attempts <= 2
     error_message = "indexer_maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "indexer_reserved_concurrent_executions" {
+  description = "Reserved concurrency of the indexer: bounds how many bundles are indexed at once (S3 events beyond it are retried by Lambda's async queue). -1 leaves it unreserved; 0 stops indexing."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.indexer_reserved_concurrent_executions >= -1 && floor(var.indexer_reserved_concurrent_executions) == var.indexer_reserved_concurrent_executions
+    error_message = "indexer_reserved_concurrent_executions must be a whole number, -1 (unreserved) or more."
   }
 }
 
@@ -576,6 +760,33 @@ variable "metrics_namespace" {
   validation {
     condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
     error_message = "metrics_namespace must be 1 to 255 characters of letters, digits and . _ / # : -, and not start with AWS/."
+  }
+}
+
+################################################################################
+# IAM roles
+################################################################################
+
+variable "iam_role_path" {
+  description = "Path of every IAM role the module creates (its ARN becomes arn:aws:iam::<account>:role<path><name>). Role names are <name>-<region>-<purpose>, so one name deploys to several regions of an account."
+  type        = string
+  default     = "/"
+
+  # iam pathType: / or /segments/ of printable ASCII, 1 to 512 characters.
+  validation {
+    condition     = length(var.iam_role_path) <= 512 && can(regex("^/([\\x21-\\x7E]+/)?$", var.iam_role_path))
+    error_message = "iam_role_path must be / or start and end with / (such as /platform/eksdiag/), at most 512 printable characters."
+  }
+}
+
+variable "iam_role_permissions_boundary" {
+  description = "ARN of the managed policy set as permissions boundary of every IAM role the module creates (organisations often require one). Null sets none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.iam_role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.iam_role_permissions_boundary))
+    error_message = "iam_role_permissions_boundary must be a managed policy ARN (arn:aws:iam::<account>:policy/<name> or arn:aws:iam::aws:policy/<name>)."
   }
 }
 

@@ -17,12 +17,26 @@ Reproducible: entries sorted by name, every timestamp 1980-01-01 00:00:00, modes
 files that were executable, such as shared libraries), no directory entries, fixed compression.
 The same inputs give a byte-identical zip, so `terraform plan` stays clean between builds.
 
-Writes dist/lambda-<arch>.zip and records it in dist/manifest.json (sha256, the base64 SHA-256
-Terraform's filebase64sha256() computes, size, entry count and the wheels used).
+Writes <out>/lambda-<arch>.zip and records it in <out>/manifest.json (architecture, python
+version, sha256, the base64 SHA-256 Terraform's filebase64sha256() computes, size, entry count and
+every wheel used, with its version and sha256). The Terraform module reads that manifest to refuse a
+lambda_runtime or lambda_architecture the zip cannot run on.
+
+The module ships its packages in packages/ (one per architecture, CPython 3.12), so a registry
+consumer applies it with no build step:
+- `--ship` (`make package`) rebuilds both into packages/ from the current sources, keeping the
+  wheel versions pinned in packages/manifest.json (a requirement added to pyproject.toml resolves
+  to its newest wheel for each platform and is pinned from then on);
+- `--ship --upgrade` (`make package-upgrade`) resolves every wheel anew;
+- `--check` rebuilds both into a temporary folder from the pinned wheels (each must have the sha256
+  the manifest records) and fails unless the result is byte-identical to packages/: run in the tests,
+  it catches a handler or dependency change whose packages were not regenerated.
 
 Usage:
     python scripts/package.py [--arch arm64|x86_64] [--python-version 3.12] [--out dist]
                               [--wheel-dir DIR | --no-deps] [--source handlers/eksdiag]
+    python scripts/package.py --ship [--upgrade]
+    python scripts/package.py --check
 """
 
 from __future__ import annotations
@@ -42,6 +56,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from packaging.requirements import Requirement
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
@@ -57,6 +73,12 @@ ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
 LAMBDA_GLIBC = (2, 34)
 MANYLINUX_TAGS = ("manylinux2014", "manylinux_2_17", "manylinux_2_28", "manylinux_2_34")
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+# The packages shipped inside the module (packages/), and the command that regenerates them.
+SHIPPED_DIR = ROOT / "packages"
+SHIPPED_ARCHITECTURES = ("arm64", "x86_64")
+SHIPPED_PYTHON = "3.12"
+REGENERATE = "make package"
 
 # What belongs to the eksdiag package besides Python sources.
 PACKAGE_DATA = ("schemas/**/*.json", "runbooks/*.md", "py.typed")
@@ -147,14 +169,44 @@ def runtime_requirements(pyproject: Path) -> list[str]:
     return requirements
 
 
-def download_wheels(requirements: list[str], arch: str, python_version: str, dest: Path) -> None:
+def requirements_for(requirements: list[str], arch: str, python_version: str) -> list[str]:
+    """The requirements that apply on Lambda for arch and python_version, markers evaluated there.
+
+    pip download --platform evaluates markers against the machine that runs it, not the target,
+    so a requirement such as ``x; platform_machine == "x86_64"`` is decided here instead."""
+    environment = {
+        "platform_machine": ARCHITECTURES[arch],
+        "platform_system": "Linux",
+        "sys_platform": "linux",
+        "os_name": "posix",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "python_version": python_version,
+        "python_full_version": f"{python_version}.0",
+    }
+    kept = []
+    for spec in requirements:
+        requirement = Requirement(spec)
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            requirement.marker = None
+            kept.append(str(requirement))
+    return kept
+
+
+def download_wheels(
+    requirements: list[str], arch: str, python_version: str, dest: Path, constraints: list[str] | None = None
+) -> None:
     """Fetch wheels (and their dependencies) for the Lambda platform with pip; never build."""
     machine = ARCHITECTURES[arch]
     command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--quiet"]
     command += ["--only-binary=:all:", "--implementation", "cp", "--python-version", python_version]
     for tag in MANYLINUX_TAGS:
         command += ["--platform", f"{tag}_{machine}"]
-    command += ["--dest", str(dest), *requirements]
+    if constraints:
+        pins = dest.parent / f"{dest.name}-constraints.txt"
+        pins.write_text("".join(f"{c}\n" for c in constraints))
+        command += ["--constraint", str(pins)]
+    command += ["--dest", str(dest), *requirements_for(requirements, arch, python_version)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PackageError(f"pip download failed:\n{result.stderr.strip()}")
@@ -245,8 +297,11 @@ def build(
     wheel_dir: Path | None,
     no_deps: bool,
     pyproject: Path,
+    constraints: list[str] | None = None,
 ) -> dict[str, object]:
-    """Build dist/lambda-<arch>.zip and record it in the manifest; return the manifest record."""
+    """Build <out>/lambda-<arch>.zip and record it in the manifest; return the manifest record.
+
+    constraints pins the versions pip may pick (``name==version``), as recorded for a previous build."""
     if arch not in ARCHITECTURES:
         raise PackageError(f"unknown architecture {arch!r}: use one of {sorted(ARCHITECTURES)}")
     if not (source / "__init__.py").is_file():
@@ -257,8 +312,9 @@ def build(
         if not no_deps:
             directory = wheel_dir
             if directory is None:
-                directory = Path(scratch)
-                download_wheels(runtime_requirements(pyproject), arch, python_version, directory)
+                directory = Path(scratch) / "wheels"
+                directory.mkdir()
+                download_wheels(runtime_requirements(pyproject), arch, python_version, directory, constraints)
             wheels = sorted((Wheel.from_path(p) for p in directory.glob("*.whl")), key=lambda w: w.path.name)
             wheels = [w for w in wheels if _normalize(w.distribution) not in PROVIDED_BY_RUNTIME | PROVIDED_BY_LAYER]
             for wheel in wheels:
@@ -294,6 +350,91 @@ def build(
     return record
 
 
+def _shown(path: Path) -> str:
+    """path relative to the repository when it is inside it, for messages."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def read_manifest(directory: Path) -> dict[str, dict[str, object]]:
+    """The records of <directory>/manifest.json by file name (empty when there is none)."""
+    manifest = directory / "manifest.json"
+    if not manifest.exists():
+        return {}
+    return {str(p["file"]): p for p in json.loads(manifest.read_text())["packages"]}
+
+
+def pins(record: dict[str, object] | None) -> list[str]:
+    """``name==version`` of every wheel a manifest record used."""
+    wheels = record.get("wheels", []) if record else []
+    assert isinstance(wheels, list)
+    return [f"{w['name']}=={w['version']}" for w in wheels]
+
+
+def ship(out: Path = SHIPPED_DIR, *, upgrade: bool = False, source: Path | None = None) -> list[dict[str, object]]:
+    """Build the packages the module ships (every architecture, CPython 3.12) into out.
+
+    Wheel versions stay those pinned in out/manifest.json unless upgrade is set."""
+    previous = read_manifest(out)
+    records = []
+    for arch in SHIPPED_ARCHITECTURES:
+        constraints = [] if upgrade else pins(previous.get(f"lambda-{arch}.zip"))
+        try:
+            records.append(
+                build(
+                    source=source or ROOT / "handlers" / "eksdiag",
+                    out=out,
+                    arch=arch,
+                    python_version=SHIPPED_PYTHON,
+                    wheel_dir=None,
+                    no_deps=False,
+                    pyproject=ROOT / "pyproject.toml",
+                    constraints=constraints,
+                )
+            )
+        except PackageError as error:
+            if constraints:
+                raise PackageError(
+                    f"{error}\nThe wheel versions pinned in {out / 'manifest.json'} no longer satisfy "
+                    "pyproject.toml: run `make package-upgrade` to resolve them anew."
+                ) from error
+            raise
+    return records
+
+
+def check(shipped: Path = SHIPPED_DIR, *, source: Path | None = None) -> list[str]:
+    """Why the shipped packages differ from a rebuild with their pinned wheels (empty: identical)."""
+    expected = read_manifest(shipped)
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="eksdiag-package-check-") as scratch:
+        rebuilt = Path(scratch)
+        for arch in SHIPPED_ARCHITECTURES:
+            name = f"lambda-{arch}.zip"
+            if name not in expected or not (shipped / name).is_file():
+                problems.append(f"{_shown(shipped / name)} is missing")
+                continue
+            record = build(
+                source=source or ROOT / "handlers" / "eksdiag",
+                out=rebuilt,
+                arch=arch,
+                python_version=SHIPPED_PYTHON,
+                wheel_dir=None,
+                no_deps=False,
+                pyproject=ROOT / "pyproject.toml",
+                constraints=pins(expected[name]),
+            )
+            if record["wheels"] != expected[name].get("wheels"):
+                problems.append(
+                    f"{name}: the wheels of a rebuild differ from those {shipped / 'manifest.json'} records"
+                )
+            if (rebuilt / name).read_bytes() != (shipped / name).read_bytes():
+                problems.append(f"{_shown(shipped / name)} differs from a rebuild of the current sources")
+            elif record != expected[name]:
+                problems.append(f"{_shown(shipped)}/manifest.json: the record of {name} differs from a rebuild")
+        extra = sorted(set(expected) - {f"lambda-{a}.zip" for a in SHIPPED_ARCHITECTURES})
+        problems.extend(f"{_shown(shipped)}/manifest.json records {name}, which is not shipped" for name in extra)
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--arch", default="arm64", choices=sorted(ARCHITECTURES), help="Lambda architecture")
@@ -304,8 +445,30 @@ def main(argv: list[str] | None = None) -> int:
     deps = parser.add_mutually_exclusive_group()
     deps.add_argument("--wheel-dir", type=Path, help="use these Lambda-platform wheels instead of pip download")
     deps.add_argument("--no-deps", action="store_true", help="package only our code (tests, offline)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--ship", action="store_true", help=f"rebuild the packages the module ships in {SHIPPED_DIR}")
+    mode.add_argument("--check", action="store_true", help=f"fail unless {SHIPPED_DIR} equals a rebuild")
+    parser.add_argument("--upgrade", action="store_true", help="with --ship: resolve every wheel version anew")
     args = parser.parse_args(argv)
     try:
+        if args.check:
+            problems = check()
+            for problem in problems:
+                print(f"package: {problem}", file=sys.stderr)
+            if problems:
+                print(
+                    f"package: the shipped Lambda packages are out of date: run `{REGENERATE}` and commit packages/",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"{_shown(SHIPPED_DIR)}: identical to a rebuild")
+            return 0
+        if args.ship:
+            for record in ship(upgrade=args.upgrade):
+                print(
+                    f"{_shown(SHIPPED_DIR / str(record['file']))}  {record['entries']} entries  sha256 {record['sha256']}"
+                )
+            return 0
         record = build(
             source=args.source,
             out=args.out,

@@ -5,7 +5,7 @@ resource "aws_cognito_user_pool" "this" {
   count = var.create ? 1 : 0
 
   name                = var.name
-  deletion_protection = "INACTIVE"
+  deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"
 
   admin_create_user_config {
     allow_admin_create_user_only = true

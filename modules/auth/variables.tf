@@ -36,6 +36,12 @@ variable "access_token_validity_minutes" {
   default     = 60
 }
 
+variable "deletion_protection" {
+  description = "Refuse deleting the user pool (DeletionProtection ACTIVE) while true."
+  type        = bool
+  default     = true
+}
+
 variable "discovery_url" {
   description = "OpenID discovery URL of your own issuer (used when create is false)."
   type        = string

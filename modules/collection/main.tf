@@ -3,9 +3,10 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  role_name_prefix = coalesce(var.iam_role.name_prefix, var.name)
+  account_id       = data.aws_caller_identity.current.account_id
+  partition        = data.aws_partition.current.partition
+  region           = data.aws_region.current.name
 
   document_names = {
     collect        = "${var.name}-collect"
@@ -161,10 +162,12 @@ data "aws_iam_policy_document" "automation" {
 }
 
 resource "aws_iam_role" "automation" {
-  name               = "${var.name}-automation"
-  description        = "Assumed by SSM Automation (${local.document_names.collect}) to run the node collector."
-  assume_role_policy = data.aws_iam_policy_document.automation_trust.json
-  tags               = var.tags
+  name                 = "${local.role_name_prefix}-automation"
+  path                 = var.iam_role.path
+  permissions_boundary = var.iam_role.permissions_boundary
+  description          = "Assumed by SSM Automation (${local.document_names.collect}) to run the node collector."
+  assume_role_policy   = data.aws_iam_policy_document.automation_trust.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "automation" {

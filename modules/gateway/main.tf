@@ -3,9 +3,10 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  role_name_prefix = coalesce(var.iam_role.name_prefix, var.name)
+  account_id       = data.aws_caller_identity.current.account_id
+  partition        = data.aws_partition.current.partition
+  region           = data.aws_region.current.name
 
   targets = var.create ? var.targets : {}
 
@@ -58,15 +59,36 @@ data "aws_iam_policy_document" "this" {
     actions   = ["lambda:InvokeFunction"]
     resources = [for t in values(local.targets) : t.function_arn] # targets invoke unqualified ARNs
   }
+
+  # A gateway encrypted with a customer managed key needs its service role to use the key through
+  # AgentCore (AgentCore developer guide, "Encrypt your AgentCore gateway with a customer-managed
+  # KMS key").
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "UseTheGatewayKeyThroughAgentCore"
+      effect    = "Allow"
+      actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["bedrock-agentcore.${local.region}.amazonaws.com"]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role" "this" {
   count = var.create ? 1 : 0
 
-  name               = "${var.name}-gateway"
-  description        = "Execution role of the ${var.name} AgentCore gateway: invokes the tool functions"
-  assume_role_policy = data.aws_iam_policy_document.assume[0].json
-  tags               = var.tags
+  name                 = "${local.role_name_prefix}-gateway"
+  path                 = var.iam_role.path
+  permissions_boundary = var.iam_role.permissions_boundary
+  description          = "Execution role of the ${var.name} AgentCore gateway: invokes the tool functions"
+  assume_role_policy   = data.aws_iam_policy_document.assume[0].json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "this" {
@@ -104,6 +126,7 @@ resource "aws_cloudcontrolapi_resource" "gateway" {
       } : k => v if v != null }
     }
     ExceptionLevel = var.exception_level
+    KmsKeyArn      = var.kms_key_arn
     Tags           = length(var.tags) > 0 ? var.tags : null
     # Per-tool authorization (policy.tf).
     PolicyEngineConfiguration = local.create_policy_engine ? { Arn = local.policy_engine_arn, Mode = var.policy_engine_mode } : null

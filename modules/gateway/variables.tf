@@ -9,6 +9,17 @@ variable "name" {
   type        = string
 }
 
+variable "iam_role" {
+  description = "IAM role naming and guardrails: role names are <name_prefix>-<purpose> (name_prefix null means name; the root module adds the region, since role names are global to the account), created under path, with permissions_boundary when not null."
+  type = object({
+    name_prefix          = optional(string)
+    path                 = optional(string, "/")
+    permissions_boundary = optional(string)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "description" {
   description = "Gateway description shown in the console."
   type        = string
@@ -17,6 +28,12 @@ variable "description" {
 
 variable "instructions" {
   description = "MCP instructions the gateway gives clients at initialize (at most 2048 characters); null for none."
+  type        = string
+  default     = null
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key the gateway encrypts its data at rest with (KmsKeyArn); the execution role may use it through AgentCore. Null keeps AgentCore's own key."
   type        = string
   default     = null
 }

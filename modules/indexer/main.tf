@@ -2,9 +2,10 @@ data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  function_name = "${var.name}-indexer"
-  account_id    = data.aws_caller_identity.current.account_id
-  region        = data.aws_region.current.name
+  role_name_prefix = coalesce(var.iam_role.name_prefix, var.name)
+  function_name    = "${var.name}-indexer"
+  account_id       = data.aws_caller_identity.current.account_id
+  region           = data.aws_region.current.name
 }
 
 # Events the indexer could not handle after its retries land here, with the error, so none is lost.
@@ -113,10 +114,12 @@ data "aws_iam_policy_document" "this" {
 }
 
 resource "aws_iam_role" "this" {
-  name               = local.function_name
-  description        = "Indexer of uploaded bundles (${local.function_name})"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name                 = "${local.role_name_prefix}-indexer"
+  path                 = var.iam_role.path
+  permissions_boundary = var.iam_role.permissions_boundary
+  description          = "Indexer of uploaded bundles (${local.function_name})"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "this" {

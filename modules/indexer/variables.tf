@@ -3,6 +3,17 @@ variable "name" {
   type        = string
 }
 
+variable "iam_role" {
+  description = "IAM role naming and guardrails: role names are <name_prefix>-<purpose> (name_prefix null means name; the root module adds the region, since role names are global to the account), created under path, with permissions_boundary when not null."
+  type = object({
+    name_prefix          = optional(string)
+    path                 = optional(string, "/")
+    permissions_boundary = optional(string)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "package" {
   description = "Lambda deployment package, as in the tools module."
   type = object({

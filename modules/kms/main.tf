@@ -9,6 +9,21 @@ locals {
   account    = "arn:${local.partition}:iam::${local.account_id}:root"
 
   administrators = length(var.administrator_arns) > 0 ? var.administrator_arns : [local.account]
+
+  # KMS refuses CreateKey when the new policy would not let the caller call PutKeyPolicy (the
+  # lockout safety check). The caller is an IAM user, the root, or a role's session
+  # (arn:aws:sts::<account>:assumed-role/<role>/<session>, which names the role without its path).
+  caller_arn  = data.aws_caller_identity.current.arn
+  caller_role = try(regex("^arn:[^:]+:sts::[0-9]{12}:assumed-role/([^/]+)/", local.caller_arn)[0], null)
+  caller_administers = (
+    contains(local.administrators, local.account)
+    || contains(local.administrators, local.caller_arn)
+    || anytrue([
+      for a in local.administrators : local.caller_role != null
+      && startswith(a, "arn:${local.partition}:iam::${local.account_id}:role/")
+      && element(split("/", a), length(split("/", a)) - 1) == local.caller_role
+    ])
+  )
 }
 
 data "aws_iam_policy_document" "this" {
@@ -127,6 +142,13 @@ resource "aws_kms_key" "this" {
   deletion_window_in_days = var.deletion_window_in_days
   policy                  = data.aws_iam_policy_document.this[0].json
   tags                    = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.caller_administers
+      error_message = "kms_administrator_arns leaves out the principal running terraform (${local.caller_arn}) and the account root (${local.account}): KMS would refuse to create a key whose policy locks its creator out of PutKeyPolicy. Add your role or user ARN, or ${local.account} (administration through IAM), to kms_administrator_arns, or leave it empty."
+    }
+  }
 }
 
 resource "aws_kms_alias" "this" {

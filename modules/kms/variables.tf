@@ -27,7 +27,7 @@ variable "deletion_window_in_days" {
 }
 
 variable "administrator_arns" {
-  description = "IAM principals allowed to administer the key (never to use it). Empty means the account itself, so that IAM policies decide."
+  description = "IAM principals allowed to administer the key (never to use it). Empty means the account itself, so that IAM policies decide. When set, it must include the principal that runs terraform (its role, whatever the path) or the account root, or KMS refuses the key."
   type        = list(string)
   default     = []
 }

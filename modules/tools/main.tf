@@ -3,9 +3,10 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  role_name_prefix = coalesce(var.iam_role.name_prefix, var.name)
+  account_id       = data.aws_caller_identity.current.account_id
+  partition        = data.aws_partition.current.partition
+  region           = data.aws_region.current.name
 
   # One Lambda per privilege group; each routes by the tool name the gateway passes.
   groups = {
@@ -299,10 +300,12 @@ data "aws_iam_policy_document" "this" {
 resource "aws_iam_role" "this" {
   for_each = local.groups
 
-  name               = local.function_names[each.key]
-  description        = "${each.value} (${local.function_names[each.key]})"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name                 = "${local.role_name_prefix}-${each.key}"
+  path                 = var.iam_role.path
+  permissions_boundary = var.iam_role.permissions_boundary
+  description          = "${each.value} (${local.function_names[each.key]})"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -6,6 +6,8 @@ mock_provider "aws" {
 
 variables {
   name               = "eksdiag"
+  iam_role           = { name_prefix = "eksdiag-us-east-1" }
+  kms_key_arn        = "arn:aws:kms:us-east-1:111122223333:key/0b9b9cde-1111-2222-3333-444455556666"
   supported_versions = ["2025-03-26", "2025-06-18"]
   discovery_url      = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/openid-configuration"
   allowed_client_ids = ["4example0client0id0abcdefg"]

@@ -390,6 +390,8 @@ run "gateway_role" {
   }
 
   variables {
+    # Without a customer managed key; gateway.tftest.hcl covers the key statement.
+    kms_key_arn        = null
     supported_versions = ["2025-06-18"]
     discovery_url      = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/openid-configuration"
     allowed_client_ids = ["client"]

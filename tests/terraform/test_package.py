@@ -279,3 +279,61 @@ def test_cli_packages_the_real_eksdiag_package(tmp_path: Path) -> None:
 def test_cli_reports_a_missing_package_as_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert package.main(["--no-deps", "--out", str(tmp_path), "--source", str(tmp_path / "nothing")]) == 1
     assert "not a Python package" in capsys.readouterr().err
+
+
+def test_requirements_are_decided_for_the_lambda_platform_not_this_machine() -> None:
+    requirements = [
+        "pyyaml>=6",
+        "hyperscan>=0.9; platform_machine == 'x86_64'",
+        "hyperscan==0.7.23; platform_machine == 'aarch64'",
+        "tomli>=2; python_version < '3.11'",
+    ]
+    assert package.requirements_for(requirements, "arm64", "3.12") == ["pyyaml>=6", "hyperscan==0.7.23"]
+    assert package.requirements_for(requirements, "x86_64", "3.12") == ["pyyaml>=6", "hyperscan>=0.9"]
+
+
+def test_pins_are_the_wheel_versions_a_manifest_records() -> None:
+    record = {"wheels": [{"name": "google_re2", "version": "1.1.20251105"}, {"name": "pyyaml", "version": "6.0.4"}]}
+    assert package.pins(record) == ["google_re2==1.1.20251105", "pyyaml==6.0.4"]
+    assert package.pins(None) == []
+
+
+SHIPPED = ROOT / "packages"
+
+
+def test_shipped_manifest_records_what_terraform_checks() -> None:
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())
+    records = {p["file"]: p for p in manifest["packages"]}
+    assert sorted(records) == ["lambda-arm64.zip", "lambda-x86_64.zip"]
+    for arch in ("arm64", "x86_64"):
+        record = records[f"lambda-{arch}.zip"]
+        assert (record["architecture"], record["python"]) == (arch, "3.12")
+        data = (SHIPPED / record["file"]).read_bytes()
+        assert record["base64sha256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+        machine = {"arm64": "aarch64", "x86_64": "x86_64"}[arch]
+        native = [w["file"] for w in record["wheels"] if not w["file"].endswith("-none-any.whl")]
+        assert native and all(machine in name and "cp312" in name for name in native), native
+
+
+@pytest.mark.slow
+def test_shipped_packages_are_identical_to_a_rebuild() -> None:
+    """Rebuilt from handlers/eksdiag and the pinned Lambda-platform wheels (pip download from PyPI)."""
+    problems = package.check()
+    assert problems == [], "\n".join([*problems, f"run `{package.REGENERATE}` and commit packages/"])
+
+
+@pytest.mark.slow
+def test_check_names_a_package_the_sources_no_longer_match(tmp_path: Path) -> None:
+    shipped = tmp_path / "packages"
+    shipped.mkdir()
+    for name in ("lambda-arm64.zip", "lambda-x86_64.zip", "manifest.json"):
+        (shipped / name).write_bytes((SHIPPED / name).read_bytes())
+    source = tmp_path / "eksdiag"
+    for path in (ROOT / "handlers" / "eksdiag").rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            target = source / path.relative_to(ROOT / "handlers" / "eksdiag")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    (source / "tools" / "new_tool.py").write_text("VALUE = 1\n")
+    problems = package.check(shipped, source=source)
+    assert len(problems) == 2 and all("differs from a rebuild of the current sources" in p for p in problems)

@@ -5,6 +5,7 @@
 mock_data "aws_caller_identity" {
   defaults = {
     account_id = "111122223333"
+    arn        = "arn:aws:sts::111122223333:assumed-role/platform-deployer/terraform"
   }
 }
 
