@@ -18,7 +18,7 @@ output "gateway_arn" {
 }
 
 output "gateway_role_arn" {
-  description = "Execution role of the gateway, allowed to invoke the tool functions only."
+  description = "Execution role of the gateway: invokes the tool functions, and uses the module key through AgentCore only."
   value       = module.gateway.role_arn
 }
 
@@ -78,7 +78,7 @@ output "bucket_arn" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the KMS key protecting the bucket, table, queue, log groups and function environments."
+  description = "ARN of the KMS key protecting the bucket, table, queue, log groups, function environments and the gateway."
   value       = module.kms.key_arn
 }
 

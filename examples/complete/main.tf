@@ -7,8 +7,7 @@ module "eksdiag" {
 
   name = var.name
 
-  # Built by `make package` (ARCH=arm64 by default).
-  lambda_package      = { filename = var.lambda_package_path }
+  # No lambda_package: the module's own package for this architecture (packages/lambda-arm64.zip).
   lambda_architecture = "arm64"
 
   allowed_regions   = [var.region]

@@ -9,9 +9,3 @@ variable "name" {
   type        = string
   default     = "eksdiag"
 }
-
-variable "lambda_package_path" {
-  description = "Path of the package `make package` built."
-  type        = string
-  default     = "../../dist/lambda-arm64.zip"
-}

@@ -5,8 +5,7 @@ provider "aws" {
 module "eksdiag" {
   source = "../.."
 
-  name           = var.name
-  lambda_package = { filename = var.lambda_package_path }
+  name = var.name
 
   # Your own KMS key: its policy must let this account's IAM policies use it and let
   # CloudWatch Logs (logs.<region>.amazonaws.com) encrypt the function log groups.

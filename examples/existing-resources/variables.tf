@@ -10,12 +10,6 @@ variable "name" {
   default     = "eksdiag"
 }
 
-variable "lambda_package_path" {
-  description = "Path of the package `make package` built."
-  type        = string
-  default     = "../../dist/lambda-arm64.zip"
-}
-
 variable "kms_key_arn" {
   description = "ARN of your KMS key."
   type        = string

@@ -29,12 +29,14 @@ module "eksdiag" {
   source = "../.."
 
   name              = var.name
-  lambda_package    = { filename = var.lambda_package_path }
   ssm_documents_dir = var.ssm_documents_dir
   tool_schema_dir   = var.tool_schema_dir
+
+  # No lambda_package: the package shipped in the module, as a registry consumer gets it.
 
   create_gateway              = false
   attach_powertools_layer     = false
   bucket_force_destroy        = true
+  cognito_deletion_protection = false
   kms_deletion_window_in_days = 7
 }

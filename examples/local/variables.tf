@@ -9,11 +9,6 @@ variable "name" {
   default     = "eksdiag"
 }
 
-variable "lambda_package_path" {
-  description = "Path of a Lambda package (any zip; the emulator does not run it)."
-  type        = string
-}
-
 variable "ssm_documents_dir" {
   description = "SSM documents to deploy; null means the project's ssm/documents."
   type        = string

@@ -1,4 +1,4 @@
-"""Shared fixtures of the Terraform tests: offline Terraform, a local AWS emulator, a test package."""
+"""Shared fixtures of the Terraform tests: offline Terraform, a local AWS emulator, a failing endpoint."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .tf_support import HERE, MIRROR, ROOT
+from .tf_support import HERE, MIRROR
 
 
 @pytest.fixture(scope="session")
@@ -76,20 +76,6 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@pytest.fixture(scope="session")
-def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real package of our code (no third-party wheels: offline), built by scripts/package.py."""
-    out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "package.py"), "--no-deps", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return out / "lambda-arm64.zip"
 
 
 @dataclass

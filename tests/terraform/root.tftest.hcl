@@ -211,3 +211,84 @@ run "package_from_s3" {
     error_message = "An S3 package must plan."
   }
 }
+
+# ---------------------------------------------------------------------------------------------------
+# A registry consumer: no lambda_package, no build step. (test_tftest_plan.py checks which file each
+# function gets from the real provider's plan.)
+# ---------------------------------------------------------------------------------------------------
+
+run "without_a_package_applies_the_one_shipped_in_the_module" {
+  variables {
+    lambda_package = null
+  }
+
+  assert {
+    condition     = length(output.function_arns) == 5
+    error_message = "With no lambda_package the module plans and applies."
+  }
+}
+
+run "without_a_package_on_x86_64_plans" {
+  command = plan
+
+  variables {
+    lambda_package      = null
+    lambda_architecture = "x86_64"
+  }
+}
+
+run "rejects_a_runtime_the_shipped_package_was_not_built_for" {
+  command = plan
+
+  variables {
+    lambda_package = null
+    lambda_runtime = "python3.13"
+  }
+
+  expect_failures = [var.lambda_runtime]
+}
+
+run "rejects_an_architecture_the_given_package_was_not_built_for" {
+  command = plan
+
+  variables {
+    lambda_package      = { filename = "tests/terraform/fixtures/package-x86_64/lambda-x86_64.zip" }
+    lambda_architecture = "arm64"
+  }
+
+  expect_failures = [var.lambda_architecture]
+}
+
+run "rejects_a_runtime_the_given_package_was_not_built_for" {
+  command = plan
+
+  variables {
+    lambda_package      = { filename = "tests/terraform/fixtures/package-x86_64/lambda-x86_64.zip" }
+    lambda_architecture = "x86_64"
+    lambda_runtime      = "python3.13"
+  }
+
+  expect_failures = [var.lambda_runtime]
+}
+
+run "accepts_a_given_package_that_matches_its_manifest" {
+  command = plan
+
+  variables {
+    lambda_package      = { filename = "tests/terraform/fixtures/package-x86_64/lambda-x86_64.zip" }
+    lambda_architecture = "x86_64"
+  }
+}
+
+run "null_gateway_resource_schemas_plan" {
+  command = plan
+
+  variables {
+    gateway_resource_schemas = null
+  }
+
+  assert {
+    condition     = output.gateway_url != null
+    error_message = "gateway_resource_schemas = null means the shipped schemas, not an error."
+  }
+}

@@ -1,14 +1,18 @@
 """Emulator twin: examples/local applied with the real AWS provider against moto_server.
 
-The module (everything but the AgentCore gateway, which no emulator has) is applied, planned again
-(no changes), inspected with boto3, and destroyed, leaving nothing behind. Tests run in file order
-on one deployment; the last one destroys it.
+The module (everything but the AgentCore gateway, which no emulator has) is applied as a registry
+consumer would, with no lambda_package (the package shipped in the module), planned again (no
+changes), inspected with boto3, and destroyed, leaving nothing behind. Tests run in file order on
+one deployment; the last one destroys it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +23,17 @@ import boto3
 import pytest
 import yaml
 
-from .tf_support import REGION, ROOT, copy_root_module, document_api_calls, ssm_documents_dir, tool_schema_dir
+from .tf_support import (
+    PROVIDER_SELF_CALLS,
+    REGION,
+    ROOT,
+    copy_root_module,
+    document_api_calls,
+    iam_action,
+    provider_api_calls,
+    ssm_documents_dir,
+    tool_schema_dir,
+)
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -39,11 +53,16 @@ class Twin:
     outputs: dict[str, Any]
     destroyed: bool = False
 
+    @property
+    def provider_log(self) -> Path:
+        """Every request the AWS provider made (TF_LOG=DEBUG), for the deploy-permissions check."""
+        return self.directory / "provider-requests.log"
+
     def terraform(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             ["terraform", *args],
             cwd=self.directory,
-            env=self.env,
+            env={**self.env, "TF_LOG": "DEBUG", "TF_LOG_PATH": str(self.provider_log)},
             capture_output=True,
             text=True,
             check=False,
@@ -72,14 +91,11 @@ class Twin:
 
 
 @pytest.fixture(scope="module")
-def twin(
-    tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str], moto_endpoint: str, lambda_zip: Path
-) -> Iterator[Twin]:
+def twin(tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str], moto_endpoint: str) -> Iterator[Twin]:
     directory = copy_root_module(ROOT / "examples" / "local", tmp_path_factory.mktemp("twin"))
     env = {**os.environ, **terraform_env}
     variables = [
         f"-var=endpoint={moto_endpoint}",
-        f"-var=lambda_package_path={lambda_zip}",
         f"-var=ssm_documents_dir={ssm_documents_dir()}",
         f"-var=tool_schema_dir={tool_schema_dir()}",
     ]
@@ -196,7 +212,7 @@ def _allow_actions(policy: dict[str, Any]) -> list[str]:
 def test_roles_hold_no_wildcard_actions_and_only_nodelog_starts_collection(twin: Twin) -> None:
     iam = twin.client("iam")
     holders: dict[str, set[str]] = {}
-    roles = {**{g: f"{NAME}-{g}" for g in (*TOOL_GROUPS, "indexer")}, "automation": f"{NAME}-automation"}
+    roles = {g: f"{NAME}-{REGION}-{g}" for g in (*TOOL_GROUPS, "indexer", "automation")}
     for label, role in roles.items():
         actions: set[str] = set()
         for policy_name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
@@ -232,7 +248,7 @@ def test_automation_role_allows_every_call_the_collect_document_makes(twin: Twin
     document = yaml.safe_load((ssm_documents_dir() / "collect.yaml").read_text())
     needed = document_api_calls(document)
     assert {"s3:PutObject", "kms:GenerateDataKey", "ssm:SendCommand", "ssm:GetCommandInvocation"} <= needed
-    statements = _allow_statements(twin.client("iam"), f"{NAME}-automation")
+    statements = _allow_statements(twin.client("iam"), f"{NAME}-{REGION}-automation")
     granted = {a for s in statements for a in s["Action"]}
     assert sorted(needed - granted) == [], "collect.yaml calls APIs its role may not"
     assert sorted(granted - needed) == [], "the automation role holds actions collect.yaml never calls"
@@ -251,7 +267,7 @@ def test_automation_role_allows_every_call_the_collect_document_makes(twin: Twin
 
 def test_automation_role_trusts_ssm_for_this_account_only(twin: Twin) -> None:
     iam = twin.client("iam")
-    role = iam.get_role(RoleName=f"{NAME}-automation")["Role"]
+    role = iam.get_role(RoleName=f"{NAME}-{REGION}-automation")["Role"]
     trust = role["AssumeRolePolicyDocument"]
     if isinstance(trust, str):
         trust = json.loads(trust)
@@ -261,10 +277,12 @@ def test_automation_role_trusts_ssm_for_this_account_only(twin: Twin) -> None:
     assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == account
 
 
-def test_functions_run_the_contract_handlers(twin: Twin) -> None:
+def test_functions_run_the_shipped_package_with_the_contract_handlers(twin: Twin) -> None:
     lam = twin.client("lambda")
+    shipped = (ROOT / "packages" / "lambda-arm64.zip").read_bytes()
     for group in (*TOOL_GROUPS, "indexer"):
         config = lam.get_function_configuration(FunctionName=f"{NAME}-{group}")
+        assert config["CodeSha256"] == base64.b64encode(hashlib.sha256(shipped).digest()).decode()
         assert config["Handler"] == f"eksdiag.lambda_entry.{group}.handler"
         assert config["Runtime"] == "python3.12"
         assert config["Architectures"] == ["arm64"]
@@ -334,3 +352,16 @@ def test_destroy_leaves_nothing_behind(twin: Twin) -> None:
     assert [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == f"alias/{NAME}"] == []
     state = json.loads(twin.terraform("show", "-json").stdout)
     assert state.get("values", {}).get("root_module", {}).get("child_modules", []) == []
+
+
+def test_documented_deploy_permissions_cover_every_call_terraform_made(twin: Twin) -> None:
+    """docs/terraform.md lists what the deploying principal needs: every action behind a request
+    the provider made to apply, re-plan and destroy the module must be in it."""
+    assert twin.destroyed, "runs after the deployment's whole life: apply, plan, destroy"
+    calls = provider_api_calls(twin.provider_log.read_text(errors="replace"))
+    needed = {iam_action(service, operation) for service, operation in calls} - PROVIDER_SELF_CALLS
+    assert {"kms:CreateKey", "lambda:CreateFunction", "s3:PutBucketPolicy", "iam:DeleteRole"} <= needed
+    doc = (ROOT / "docs" / "terraform.md").read_text()
+    section = doc.split("<!-- BEGIN_DEPLOY_PERMISSIONS -->")[1].split("<!-- END_DEPLOY_PERMISSIONS -->")[0]
+    documented = set(re.findall(r"`([a-z0-9-]+:[A-Za-z0-9]+)`", section))
+    assert sorted(needed - documented) == [], "add these to the deploying permissions in docs/terraform.md"

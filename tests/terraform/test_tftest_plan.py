@@ -1,7 +1,9 @@
 """The whole module planned by the real AWS provider (from the local mirror), driven by tftest.
 
-tests/terraform/fixtures/plan is a root configuration calling the module with the gateway on. The
-provider reaches only STS, on a local moto_server, for the caller identity.
+tests/terraform/fixtures/plan is a root configuration calling the module with the gateway on, as a
+registry consumer does: no lambda_package (the module's shipped package), no build step. The
+provider reaches only STS, on a local moto_server, for the caller identity. The same configuration
+is planned again in another region, and with the longest name in the longest region name.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import base64
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,35 +20,50 @@ import pytest
 import tftest
 
 from .conftest import FailingEndpoint
-from .tf_support import FIXTURES, copy_root_module, ssm_documents_dir, tool_schema_dir
+from .tf_support import FIXTURES, ROOT, copy_root_module, ssm_documents_dir, tool_schema_dir
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
 MODULE = "module.eksdiag."
 TOOL_GROUPS = ("nodelog", "findings", "capture", "runbooks")
+SHIPPED_PACKAGE = ROOT / "packages" / "lambda-arm64.zip"
+ADOPTION = {
+    "iam_role_path": "/platform/eksdiag/",
+    "iam_role_permissions_boundary": "arn:aws:iam::123456789012:policy/platform-boundary",
+    "reserved_concurrency": {"tools": 10, "indexer": 4},
+}
+# The longest region name in botocore's endpoints.json (test_names_fit_for_every_region checks it)
+# and the longest name the module accepts.
+LONGEST_REGION = "us-isof-south-1"
+LONGEST_NAME = "a23456789-b23456789-c234"
 
 
 @pytest.fixture(scope="module")
-def plan(
+def planner(
     tmp_path_factory: pytest.TempPathFactory,
     terraform_env: dict[str, str],
     moto_endpoint: str,
     failing_endpoint: FailingEndpoint,
-    lambda_zip: Path,
-) -> Iterator[tftest.TerraformPlanOutput]:
+) -> Callable[..., tftest.TerraformPlanOutput]:
     directory = copy_root_module(FIXTURES / "plan", tmp_path_factory.mktemp("plan"))
     tf = tftest.TerraformTest(str(directory), env=terraform_env)
     tf.setup(backend=False)
-    yield tf.plan(
-        output=True,
-        tf_vars={
-            "endpoint": moto_endpoint,
-            "failing_endpoint": failing_endpoint.url,
-            "lambda_package_path": str(lambda_zip),
-            "tool_schema_dir": str(tool_schema_dir()),
-            "ssm_documents_dir": str(ssm_documents_dir()),
-        },
-    )
+    common = {
+        "endpoint": moto_endpoint,
+        "failing_endpoint": failing_endpoint.url,
+        "tool_schema_dir": str(tool_schema_dir()),
+        "ssm_documents_dir": str(ssm_documents_dir()),
+    }
+
+    def plan(**tf_vars: Any) -> tftest.TerraformPlanOutput:
+        return tf.plan(output=True, tf_vars={**common, **tf_vars})
+
+    return plan
+
+
+@pytest.fixture(scope="module")
+def plan(planner: Callable[..., tftest.TerraformPlanOutput]) -> tftest.TerraformPlanOutput:
+    return planner(**ADOPTION)
 
 
 def module_changes(plan: tftest.TerraformPlanOutput) -> dict[str, dict[str, Any]]:
@@ -82,10 +99,9 @@ def test_plan_never_asks_cloudformation_for_the_gateway_schemas(
     assert failing_endpoint.requests == []
 
 
-def test_functions_run_the_built_package_with_the_contract_handlers(
-    plan: tftest.TerraformPlanOutput, lambda_zip: Path
-) -> None:
-    expected_hash = base64.b64encode(hashlib.sha256(lambda_zip.read_bytes()).digest()).decode()
+def test_functions_run_the_shipped_package_with_the_contract_handlers(plan: tftest.TerraformPlanOutput) -> None:
+    """No lambda_package and no build step: every function gets the zip shipped in the module."""
+    expected_hash = base64.b64encode(hashlib.sha256(SHIPPED_PACKAGE.read_bytes()).digest()).decode()
     functions = {
         after(c)["function_name"]: after(c) for c in module_changes(plan).values() if c["type"] == "aws_lambda_function"
     }
@@ -94,6 +110,8 @@ def test_functions_run_the_built_package_with_the_contract_handlers(
         group = name.removeprefix("eksdiag-")
         assert function["handler"] == f"eksdiag.lambda_entry.{group}.handler"
         assert function["source_code_hash"] == expected_hash
+        assert function["filename"].endswith("/packages/lambda-arm64.zip")
+        assert function["reserved_concurrent_executions"] == (4 if group == "indexer" else 10)
         assert function["runtime"] == "python3.12"
         assert function["architectures"] == ["arm64"]
         assert function["layers"] == [
@@ -195,3 +213,73 @@ def test_gateway_tool_definitions_equal_the_schema_files(plan: tftest.TerraformP
             for d in definitions[group]
         ]
         assert sent == from_file, group
+
+
+def _roles(plan: tftest.TerraformPlanOutput) -> dict[str, dict[str, Any]]:
+    return {after(c)["name"]: after(c) for c in module_changes(plan).values() if c["type"] == "aws_iam_role"}
+
+
+def test_every_role_carries_the_region_path_and_boundary(plan: tftest.TerraformPlanOutput) -> None:
+    roles = _roles(plan)
+    purposes = (*TOOL_GROUPS, "indexer", "automation", "gateway")
+    assert sorted(roles) == sorted(f"eksdiag-us-east-1-{p}" for p in purposes)
+    for role in roles.values():
+        assert role["path"] == ADOPTION["iam_role_path"]
+        assert role["permissions_boundary"] == ADOPTION["iam_role_permissions_boundary"]
+
+
+def test_one_name_in_two_regions_of_one_account_does_not_collide(
+    plan: tftest.TerraformPlanOutput, planner: Callable[..., tftest.TerraformPlanOutput]
+) -> None:
+    """Everything global to the account (IAM role names) differs; regional names may repeat."""
+    other = planner(region="eu-west-1")
+    assert not set(_roles(plan)) & set(_roles(other))
+    buckets = [
+        after(c)["bucket"] for p in (plan, other) for c in module_changes(p).values() if c["type"] == "aws_s3_bucket"
+    ]
+    assert len(set(buckets)) == 2
+
+
+def _names(plan: tftest.TerraformPlanOutput) -> dict[str, list[str]]:
+    """Every name the module derives, by the service limit it must meet."""
+    changes = [after(c) for c in module_changes(plan).values()]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for change, raw in zip(changes, module_changes(plan).values(), strict=True):
+        by_type.setdefault(raw["type"], []).append(change)
+    return {
+        "iam role (64)": [r["name"] for r in by_type["aws_iam_role"]],
+        "lambda function (64)": [f["function_name"] for f in by_type["aws_lambda_function"]],
+        "s3 bucket (63)": [b["bucket"] for b in by_type["aws_s3_bucket"]],
+        "cognito domain (63)": [d["domain"] for d in by_type["aws_cognito_user_pool_domain"]],
+        "sqs queue (80)": [q["name"] for q in by_type["aws_sqs_queue"]],
+        "ssm document (128)": [d["name"] for d in by_type["aws_ssm_document"]],
+        "dynamodb table (255)": [t["name"] for t in by_type["aws_dynamodb_table"]],
+        "kms alias (256)": [a["name"] for a in by_type["aws_kms_alias"]],
+    }
+
+
+def test_the_longest_name_in_the_longest_region_fits_every_service(
+    planner: Callable[..., tftest.TerraformPlanOutput],
+) -> None:
+    names = _names(planner(name=LONGEST_NAME, region=LONGEST_REGION))
+    limits = {label: int(label.rsplit("(", 1)[1].rstrip(")")) for label in names}
+    too_long = {label: [n for n in found if len(n) > limits[label]] for label, found in names.items()}
+    assert all(names.values()), names
+    assert not any(too_long.values()), too_long
+    assert max(len(n) for n in names["iam role (64)"]) == len(f"{LONGEST_NAME}-{LONGEST_REGION}-automation")
+
+
+def test_names_fit_for_every_region() -> None:
+    """LONGEST_REGION is the longest region name botocore knows, and the module takes them all."""
+    import re
+
+    import botocore
+
+    endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
+    regions = [r for partition in endpoints["partitions"] for r in partition["regions"]]
+    assert max(len(r) for r in regions) == len(LONGEST_REGION)
+    variables = (ROOT / "variables.tf").read_text()
+    pattern = re.search(r'for r in var.allowed_regions : can\(regex\("(.+?)", r\)\)', variables)
+    assert pattern is not None
+    region_pattern = pattern.group(1).replace("\\\\", "\\")
+    assert [r for r in regions if not re.fullmatch(region_pattern, r)] == []

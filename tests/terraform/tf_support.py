@@ -113,3 +113,70 @@ def document_api_calls(document: dict[str, Any]) -> set[str]:
         if action == "aws:executeScript":
             actions |= script_api_calls(step["inputs"]["Script"])
     return actions
+
+
+# IAM service prefix of each service name the AWS provider logs (rpc.service).
+IAM_PREFIXES = {
+    "CloudWatch Logs": "logs",
+    "CloudWatch": "logs",
+    "Cognito Identity Provider": "cognito-idp",
+    "Cognito": "cognito-idp",
+    "DynamoDB": "dynamodb",
+    "IAM": "iam",
+    "KMS": "kms",
+    "Lambda": "lambda",
+    "S3": "s3",
+    "SQS": "sqs",
+    "SSM": "ssm",
+    "STS": "sts",
+    "CloudControl": "cloudformation",
+}
+# S3 API operations authorized by an action of another name (Service Authorization Reference, S3).
+S3_ACTIONS = {
+    "HeadBucket": "ListBucket",
+    "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+    "GetBucketCors": "GetBucketCORS",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "PutBucketEncryption": "PutEncryptionConfiguration",
+    "DeleteBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+    "GetBucketReplication": "GetReplicationConfiguration",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+    "ListObjectVersions": "ListBucketVersions",
+    "DeleteObjects": "DeleteObjectVersion",
+}
+# Calls the provider makes to configure itself, needing no grant for the module: GetCallerIdentity
+# needs no permission, and iam:GetUser is a lookup the provider tolerates failing.
+PROVIDER_SELF_CALLS = frozenset({"sts:GetCallerIdentity", "iam:GetUser"})
+
+
+def provider_api_calls(log: str) -> set[tuple[str, str]]:
+    """(service, operation) of every AWS request the provider logged at TF_LOG=DEBUG.
+
+    Its request and response lines carry rpc.service and rpc.method, as key=value pairs or, in the
+    JSON form some lines take, as "key":"value" (long JSON lines are cut into chunks, each with
+    its own timestamp, so a line is read wherever both keys are)."""
+    field = r'"?{}"?[=:]"?([A-Za-z][A-Za-z0-9 ]*[A-Za-z0-9])"?(?=[\s,}}]|$)'
+    calls: set[tuple[str, str]] = set()
+    for entry in re.split(r"\n(?=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z )", log):
+        service = re.search(field.format(r"rpc\.service"), entry)
+        method = re.search(field.format(r"rpc\.method"), entry)
+        if service and method:
+            calls.add((service.group(1), method.group(1)))
+    return calls
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action that authorizes one API operation of the provider's log."""
+    prefix = IAM_PREFIXES[service]
+    if prefix == "s3":
+        operation = S3_ACTIONS.get(operation, operation)
+    return f"{prefix}:{operation}"

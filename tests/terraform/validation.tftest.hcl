@@ -440,3 +440,388 @@ run "rejects_metrics_namespace_reserved" {
 
   expect_failures = [var.metrics_namespace]
 }
+
+# ---------------------------------------------------------------------------------------------------
+# Bad inputs that used to reach apply (issue 10), each refused at plan.
+# ---------------------------------------------------------------------------------------------------
+
+run "rejects_gateway_name_over_48_characters" {
+  command = plan
+
+  variables {
+    gateway_name = "a123456789b123456789c123456789d123456789e12345678"
+  }
+
+  expect_failures = [var.gateway_name]
+}
+
+run "accepts_gateway_name_of_48_characters" {
+  command = plan
+
+  variables {
+    gateway_name = "a123456789b123456789c123456789d123456789e1234567"
+  }
+}
+
+run "rejects_empty_gateway_instructions" {
+  command = plan
+
+  variables {
+    gateway_instructions = ""
+  }
+
+  expect_failures = [var.gateway_instructions]
+}
+
+run "accepts_no_gateway_instructions" {
+  command = plan
+
+  variables {
+    gateway_instructions = null
+  }
+}
+
+run "rejects_resource_server_identifier_as_url" {
+  command = plan
+
+  variables {
+    oauth_resource_server_identifier = "https://eksdiag.example.com"
+  }
+
+  expect_failures = [var.oauth_resource_server_identifier]
+}
+
+run "rejects_bucket_name_in_ip_form" {
+  command = plan
+
+  variables {
+    bucket_name = "192.168.5.4"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_bucket_name_with_two_dots" {
+  command = plan
+
+  variables {
+    bucket_name = "my..bucket"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_bucket_name_with_a_dot" {
+  command = plan
+
+  variables {
+    bucket_name = "diag.example.com"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_bucket_name_with_xn_prefix" {
+  command = plan
+
+  variables {
+    bucket_name = "xn--diagnostics"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_bucket_name_with_s3alias_suffix" {
+  command = plan
+
+  variables {
+    bucket_name = "diagnostics-s3alias"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_bucket_name_with_object_lambda_suffix" {
+  command = plan
+
+  variables {
+    bucket_name = "diagnostics--ol-s3"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "rejects_cognito_domain_prefix_with_reserved_word" {
+  command = plan
+
+  variables {
+    cognito_domain_prefix = "eks-amazon-diag"
+  }
+
+  expect_failures = [var.cognito_domain_prefix]
+}
+
+run "rejects_name_that_makes_a_reserved_cognito_domain" {
+  command = plan
+
+  variables {
+    name = "aws-diag"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "accepts_reserved_word_in_name_with_an_explicit_domain_prefix" {
+  command = plan
+
+  variables {
+    name                  = "aws-diag"
+    cognito_domain_prefix = "platform-diag"
+  }
+}
+
+run "rejects_name_that_makes_a_reserved_bucket_name" {
+  command = plan
+
+  variables {
+    name = "sthree-diag"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_kms_key_id_that_is_not_a_uuid" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+    kms_key_arn    = "arn:aws:kms:us-east-1:111122223333:key/my-key"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_kms_alias_arn" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+    kms_key_arn    = "arn:aws:kms:us-east-1:111122223333:alias/eksdiag"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_kms_key_in_another_region" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+    kms_key_arn    = "arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "accepts_multi_region_kms_key" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+    kms_key_arn    = "arn:aws:kms:us-east-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"
+  }
+}
+
+run "rejects_kms_key_arn_with_create_kms_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_kms_administrator_that_is_not_an_arn" {
+  command = plan
+
+  variables {
+    kms_administrator_arns = ["platform-admins"]
+  }
+
+  expect_failures = [var.kms_administrator_arns]
+}
+
+run "rejects_tag_key_with_aws_prefix" {
+  command = plan
+
+  variables {
+    tags = { "aws:cost-center" = "ops" }
+  }
+
+  expect_failures = [var.tags]
+}
+
+run "rejects_tag_value_over_256_characters" {
+  command = plan
+
+  variables {
+    tags = { Owner = format("%-257s", "x") }
+  }
+
+  expect_failures = [var.tags]
+}
+
+run "rejects_tag_characters_the_gateway_refuses" {
+  command = plan
+
+  variables {
+    tags = { Owner = "équipe-plateforme" }
+  }
+
+  expect_failures = [var.tags]
+}
+
+run "accepts_any_letter_in_tags_without_the_gateway" {
+  command = plan
+
+  variables {
+    create_gateway = false
+    tags           = { Owner = "équipe-plateforme" }
+  }
+}
+
+run "rejects_duplicate_gateway_target_names" {
+  command = plan
+
+  variables {
+    gateway_target_names = { nodelog = "node", findings = "node", capture = "capture", runbooks = "runbooks" }
+  }
+
+  expect_failures = [var.gateway_target_names]
+}
+
+run "rejects_unknown_mcp_version" {
+  command = plan
+
+  variables {
+    gateway_supported_versions = ["2025-06-18", "2024-11-05"]
+  }
+
+  expect_failures = [var.gateway_supported_versions]
+}
+
+run "accepts_every_mcp_version_agentcore_lists" {
+  command = plan
+
+  variables {
+    gateway_supported_versions = ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"]
+  }
+}
+
+run "rejects_malformed_gateway_allowed_scope" {
+  command = plan
+
+  variables {
+    gateway_allowed_scopes = ["eksdiag/read collect"]
+  }
+
+  expect_failures = [var.gateway_allowed_scopes]
+}
+
+run "rejects_gateway_allowed_scope_the_pool_never_issues" {
+  command = plan
+
+  variables {
+    gateway_allowed_scopes = ["eksdiag/admin"]
+  }
+
+  expect_failures = [var.gateway_allowed_scopes]
+}
+
+run "rejects_allowed_regions_without_the_deployment_region" {
+  command = plan
+
+  variables {
+    allowed_regions = ["eu-west-1"]
+  }
+
+  expect_failures = [var.allowed_regions]
+}
+
+run "accepts_allowed_regions_with_the_deployment_region" {
+  command = plan
+
+  variables {
+    allowed_regions = ["eu-west-1", "us-east-1", "eusc-de-east-1"]
+  }
+}
+
+run "rejects_token_endpoint_not_https" {
+  command = plan
+
+  variables {
+    create_cognito         = false
+    jwt_discovery_url      = "https://login.example.com/.well-known/openid-configuration"
+    jwt_allowed_client_ids = ["agent"]
+    oauth_token_endpoint   = "login.example.com/oauth2/token"
+  }
+
+  expect_failures = [var.oauth_token_endpoint]
+}
+
+run "rejects_jwt_inputs_with_create_cognito" {
+  command = plan
+
+  variables {
+    jwt_discovery_url      = "https://login.example.com/.well-known/openid-configuration"
+    jwt_allowed_client_ids = ["agent"]
+    oauth_token_endpoint   = "https://login.example.com/oauth2/token"
+  }
+
+  expect_failures = [var.jwt_discovery_url, var.jwt_allowed_client_ids, var.oauth_token_endpoint]
+}
+
+run "rejects_cognito_domain_prefix_without_cognito" {
+  command = plan
+
+  variables {
+    create_cognito         = false
+    jwt_discovery_url      = "https://login.example.com/.well-known/openid-configuration"
+    jwt_allowed_client_ids = ["agent"]
+    cognito_domain_prefix  = "platform-diag"
+  }
+
+  expect_failures = [var.cognito_domain_prefix]
+}
+
+run "rejects_role_path_without_slashes" {
+  command = plan
+
+  variables {
+    iam_role_path = "platform"
+  }
+
+  expect_failures = [var.iam_role_path]
+}
+
+run "rejects_permissions_boundary_not_a_policy_arn" {
+  command = plan
+
+  variables {
+    iam_role_permissions_boundary = "arn:aws:iam::111122223333:role/boundary"
+  }
+
+  expect_failures = [var.iam_role_permissions_boundary]
+}
+
+run "rejects_reserved_concurrency_below_minus_one" {
+  command = plan
+
+  variables {
+    tool_reserved_concurrent_executions    = -2
+    indexer_reserved_concurrent_executions = 1.5
+  }
+
+  expect_failures = [var.tool_reserved_concurrent_executions, var.indexer_reserved_concurrent_executions]
+}
