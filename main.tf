@@ -29,11 +29,12 @@ locals {
   # beside it; null for an S3 object or a zip without one. lambda_runtime and lambda_architecture
   # are validated against it (the given package's record must not depend on lambda_architecture,
   # whose validation reads it).
-  given_manifest = try("${dirname(var.lambda_package.filename)}/manifest.json", null)
+  given_package_file = var.lambda_package == null ? null : var.lambda_package.filename
+  given_manifest     = local.given_package_file == null ? null : "${dirname(local.given_package_file)}/manifest.json"
   given_package_build = (
     local.given_manifest == null ? null : (
       fileexists(local.given_manifest)
-      ? one([for p in jsondecode(file(local.given_manifest)).packages : p if p.file == basename(var.lambda_package.filename)])
+      ? one([for p in jsondecode(file(local.given_manifest)).packages : p if p.file == basename(local.given_package_file)])
       : null
     )
   )

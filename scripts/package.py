@@ -370,6 +370,20 @@ def pins(record: dict[str, object] | None) -> list[str]:
     return [f"{w['name']}=={w['version']}" for w in wheels]
 
 
+def _build_shipped(arch: str, out: Path, constraints: list[str], source: Path | None) -> dict[str, object]:
+    """One of the shipped packages (CPython 3.12, wheels from PyPI) built into out."""
+    return build(
+        source=source or ROOT / "handlers" / "eksdiag",
+        out=out,
+        arch=arch,
+        python_version=SHIPPED_PYTHON,
+        wheel_dir=None,
+        no_deps=False,
+        pyproject=ROOT / "pyproject.toml",
+        constraints=constraints,
+    )
+
+
 def ship(out: Path = SHIPPED_DIR, *, upgrade: bool = False, source: Path | None = None) -> list[dict[str, object]]:
     """Build the packages the module ships (every architecture, CPython 3.12) into out.
 
@@ -379,18 +393,7 @@ def ship(out: Path = SHIPPED_DIR, *, upgrade: bool = False, source: Path | None 
     for arch in SHIPPED_ARCHITECTURES:
         constraints = [] if upgrade else pins(previous.get(f"lambda-{arch}.zip"))
         try:
-            records.append(
-                build(
-                    source=source or ROOT / "handlers" / "eksdiag",
-                    out=out,
-                    arch=arch,
-                    python_version=SHIPPED_PYTHON,
-                    wheel_dir=None,
-                    no_deps=False,
-                    pyproject=ROOT / "pyproject.toml",
-                    constraints=constraints,
-                )
-            )
+            records.append(_build_shipped(arch, out, constraints, source))
         except PackageError as error:
             if constraints:
                 raise PackageError(
@@ -412,16 +415,7 @@ def check(shipped: Path = SHIPPED_DIR, *, source: Path | None = None) -> list[st
             if name not in expected or not (shipped / name).is_file():
                 problems.append(f"{_shown(shipped / name)} is missing")
                 continue
-            record = build(
-                source=source or ROOT / "handlers" / "eksdiag",
-                out=rebuilt,
-                arch=arch,
-                python_version=SHIPPED_PYTHON,
-                wheel_dir=None,
-                no_deps=False,
-                pyproject=ROOT / "pyproject.toml",
-                constraints=pins(expected[name]),
-            )
+            record = _build_shipped(arch, rebuilt, pins(expected[name]), source)
             if record["wheels"] != expected[name].get("wheels"):
                 problems.append(
                     f"{name}: the wheels of a rebuild differ from those {shipped / 'manifest.json'} records"
@@ -465,9 +459,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.ship:
             for record in ship(upgrade=args.upgrade):
-                print(
-                    f"{_shown(SHIPPED_DIR / str(record['file']))}  {record['entries']} entries  sha256 {record['sha256']}"
-                )
+                shipped = _shown(SHIPPED_DIR / str(record["file"]))
+                print(f"{shipped}  {record['entries']} entries  sha256 {record['sha256']}")
             return 0
         record = build(
             source=args.source,

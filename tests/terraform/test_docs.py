@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from .tf_support import ROOT
+from .tf_support import ROOT, load_script
 
-
-def _load_tf_docs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eksdiag_tf_docs", ROOT / "scripts" / "tf_docs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tf_docs = _load_tf_docs()
+tf_docs = load_script("tf_docs")
 DOC = ROOT / "docs" / "terraform.md"
 
 
@@ -43,7 +30,7 @@ def test_inputs_table_lists_every_variable_with_its_default() -> None:
     variables = {v.name: v for v in tf_docs.parse_variables(ROOT / "variables.tf")}
     for name, cells in rows.items():
         assert cells[4] == ("yes" if variables[name].default is None else "no"), name
-    assert rows["lambda_package"][4] == "yes"
+    assert rows["lambda_package"][4] == "no", "lambda_package is optional: the module ships its package"
     assert rows["name"][3] == '`"eksdiag"`'
     assert rows["lambda_architecture"][3] == '`"arm64"`'
 

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
-from .tf_support import ROOT
+from .tf_support import ROOT, load_script
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "eksdiag_gateway_resource_schemas", ROOT / "scripts" / "gateway_resource_schemas.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-schemas = _load()
+schemas = load_script("gateway_resource_schemas")
 
 
 def test_shipped_schemas_are_cfn_lints_copies() -> None:

@@ -8,30 +8,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import stat
-import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .tf_support import ROOT, load_script
 
-
-def _load_package_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eksdiag_package_script", ROOT / "scripts" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-package = _load_package_module()
+package = load_script("package")
 
 
 def write_source_tree(base: Path) -> Path:

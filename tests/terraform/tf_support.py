@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,6 +17,16 @@ MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
 REGION = "us-east-1"
 GATEWAY_GROUPS = ("nodelog", "findings", "capture", "runbooks")
 SSM_DOCUMENTS = ("collect.yaml", "run-collector.yaml", "packet-capture.yaml")
+
+
+def load_script(name: str) -> ModuleType:
+    """scripts/<name>.py imported as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"eksdiag_script_{name}", ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def tool_schema_dir() -> Path:
