@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .tf_support import ROOT, load_script
@@ -29,3 +30,20 @@ def test_shipped_schemas_name_their_types_and_what_forces_replacement() -> None:
     assert target["typeName"] == "AWS::BedrockAgentCore::GatewayTarget"
     assert target["createOnlyProperties"] == ["/properties/GatewayIdentifier"]
     assert "KmsKeyArn" in gateway["properties"]
+
+
+def test_deploying_permissions_cover_what_the_agentcore_types_need() -> None:
+    """docs/terraform.md lists what Cloud Control's handlers need to create, read, update and delete
+    the gateway, its policy engine and policies (their `handlers` permissions), and the Lambda
+    targets (the GatewayTarget actions; its other permissions serve other target kinds)."""
+    doc = (ROOT / "docs" / "terraform.md").read_text()
+    section = doc.split("<!-- BEGIN_DEPLOY_PERMISSIONS -->")[1].split("<!-- END_DEPLOY_PERMISSIONS -->")[0]
+    documented = set(re.findall(r"`([a-z0-9-]+:[A-Za-z0-9]+)`", section))
+    needed: set[str] = set()
+    for label in ("gateway", "policy_engine", "policy", "target"):
+        schema = json.loads((ROOT / "modules/gateway/resource-schemas" / f"{label}.json").read_text())
+        permissions = {p for handler in schema["handlers"].values() for p in handler["permissions"]}
+        if label == "target":
+            permissions = {p for p in permissions if "GatewayTarget" in p}
+        needed |= permissions
+    assert sorted(needed - documented) == []
