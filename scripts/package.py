@@ -418,7 +418,7 @@ def check(shipped: Path = SHIPPED_DIR, *, source: Path | None = None) -> list[st
             record = _build_shipped(arch, rebuilt, pins(expected[name]), source)
             if record["wheels"] != expected[name].get("wheels"):
                 problems.append(
-                    f"{name}: the wheels of a rebuild differ from those {shipped / 'manifest.json'} records"
+                    f"{name}: the wheels of a rebuild differ from those {_shown(shipped)}/manifest.json records"
                 )
             if (rebuilt / name).read_bytes() != (shipped / name).read_bytes():
                 problems.append(f"{_shown(shipped / name)} differs from a rebuild of the current sources")
