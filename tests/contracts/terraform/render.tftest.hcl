@@ -59,6 +59,8 @@ run "edges" {
     kms_administrator_arns = [
       "arn:aws:iam::111122223333:role/platform-admin",
       "arn:aws:iam::111122223333:role/path/to/break-glass",
+      # The mock caller (assumed-role/platform-deployer): KMS refuses a key policy that locks out its creator.
+      "arn:aws:iam::111122223333:role/platform-deployer",
     ]
     lambda_tracing_mode = "Active"
     log_level           = "DEBUG"
