@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: install test lint bench demo package package-upgrade schemas docs clean
+.PHONY: install test lint bench bench-load demo package package-upgrade schemas docs clean
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ lint: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# Load on the local HTTP server over loopback: p50/p99 per tool at 100 clients, cheap calls with and
+# without expensive searches running (bounded: about two minutes).
+bench-load: install
+	$(BIN)/python scripts/bench_load.py
 
 demo: install
 	$(BIN)/python scripts/demo.py

@@ -19,20 +19,27 @@ Entry points: :func:`main` (argv after ``serve``) and :func:`run_server`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import logging
 import re
 import secrets
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from eksdiag.authz import DEFAULT_IDENTIFIER, ScopePolicy, token_scopes
 from eksdiag.engine.redact_log import NO_REDACT_WARNING
-from eksdiag.tools.base import ToolContext
+from eksdiag.tools.admission import ISOLATED_CLASSES, Admission, WorkerProcesses, cost_of
+from eksdiag.tools.base import ToolContext, ToolError
 from eksdiag.tools.registry import ToolRun, ToolSpec, tools
+
+LOG = logging.getLogger("eksdiag.server")
 
 SERVER_NAME = "eksdiag"
 #: An OAuth scope-token (RFC 6749 section 3.3): the resource server identifier must be one.
@@ -147,7 +154,9 @@ class JwtVerifier:
                 options={"require": ["exp", "iss"], "verify_aud": self.settings.audience is not None},
                 leeway=30,
             )
-        except (jwt.PyJWTError, OSError, ValueError):
+        except (jwt.PyJWTError, OSError, ValueError, TypeError, KeyError):
+            # TypeError: a header naming another key family (ES256 over an RSA key) reaches the
+            # crypto library with the wrong key type; refused like any other bad token
             return None
         if self.settings.client_ids and claims.get("client_id", claims.get("azp")) not in self.settings.client_ids:
             return None
@@ -186,20 +195,61 @@ def write_token_file(path: str | Path, token: str) -> None:
 # ---------------------------------------------------------------- server
 
 
-def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_url: str | None = None) -> Any:
-    """An ``MCPServer`` serving every tool on ``ctx`` (local overrides when ``ctx.local``)."""
+def client_keys(context: Any) -> tuple[str, ...]:
+    """Who a call counts against for the per-client caps: its MCP session (HTTP), else the token's
+    principal; nothing on stdio (one client)."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    request = getattr(context, "_request_context", None) or getattr(context, "request_context", None)
+    with contextlib.suppress(AttributeError, ValueError, LookupError):
+        session = request.session_id if request is not None else None
+        if session:
+            return (f"session:{session}",)
+    token = get_access_token()
+    if token is not None:
+        return (f"principal:{token.client_id}:{token.subject or ''}",)
+    return ()
+
+
+def run_call(spec: ToolSpec, run: ToolRun, arguments: Any, ctx: ToolContext) -> dict[str, Any]:
+    """One tool call as the server answers it: a fault becomes a structured error (logged with its
+    traceback here), never an exception text with server paths in it."""
+    from eksdiag.tools.dispatch import call_tool
+
+    try:
+        return call_tool(spec, arguments, ctx, run=run)
+    except Exception as exc:
+        LOG.exception("tool %s failed", spec.full_name)
+        return ToolError(
+            "Upstream",
+            f"internal error ({type(exc).__name__}) in {spec.full_name}; the server log has the details",
+            retryable=True,
+        ).to_result()
+
+
+def build_server(
+    ctx: ToolContext,
+    *,
+    auth: JwtSettings | None = None,
+    resource_url: str | None = None,
+    admission: Admission | None = None,
+    processes: WorkerProcesses | None = None,
+) -> Any:
+    """An ``MCPServer`` serving every tool on ``ctx`` (local overrides when ``ctx.local``); calls are
+    admitted by cost class and client (:mod:`eksdiag.tools.admission`), and those of the isolated
+    classes run in ``processes`` when given (else in threads, like the rest)."""
     import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp_types import CallToolResult, TextContent
     from mcp_types import Tool as MCPTool
-
-    from eksdiag.tools.dispatch import call_tool
 
     table = served_tools(ctx.local)
     scopes = auth.scope_policy if auth is not None else None
 
     def permitted(name: str) -> bool:
         return scopes is None or scopes.allows(name, _request_scopes())
+
+    gate = admission or Admission()
 
     class EksdiagServer(MCPServer[Any]):
         """MCPServer with tools described by our schema files instead of Python signatures."""
@@ -240,7 +290,16 @@ def build_server(ctx: ToolContext, *, auth: JwtSettings | None = None, resource_
                 # model reads which scope is missing.
                 refusal = json.dumps(scopes.refusal(name, _request_scopes()))
                 return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
-            result = await anyio.to_thread.run_sync(lambda: call_tool(tool.spec, arguments, ctx, run=tool.run))
+            isolated = processes is not None and cost_of(name) in ISOLATED_CLASSES
+            try:
+                async with gate.admit(name, client_keys(context)) as threads:
+                    if isolated:
+                        work = partial(processes.call, name, arguments)  # type: ignore[union-attr]
+                    else:
+                        work = partial(run_call, tool.spec, tool.run, arguments, ctx)
+                    result = await anyio.to_thread.run_sync(work, limiter=threads)
+            except ToolError as err:
+                result = err.to_result()
             text = json.dumps(result, ensure_ascii=False)
             if "error" in result:
                 return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
@@ -287,6 +346,7 @@ def run_server(
     require_auth: bool = True,
     token_file: str | Path | None = None,
     redact: bool = True,
+    allowed_hosts: Sequence[str] = (),
 ) -> None:
     """Serve the bundles in ``bundles_dir`` until interrupted.
 
@@ -294,6 +354,7 @@ def run_server(
     ``auth`` says how tokens are checked (default: a development token, printed on stderr and written
     to ``token_file`` when given); ``require_auth=False`` serves without a token (loopback only).
     """
+    from eksdiag.adapters import lifecycle
     from eksdiag.adapters.context import local_context
 
     root = Path(bundles_dir)
@@ -302,6 +363,9 @@ def run_server(
     if not redact:
         print(NO_REDACT_WARNING, file=sys.stderr, flush=True)
     ctx = local_context(root, redact=redact)
+    ended = lifecycle.recover(ctx)
+    if ended:
+        print(f"eksdiag serve: {len(ended)} unfinished import(s) of an earlier run marked failed", file=sys.stderr)
     if transport == "stdio":
         build_server(ctx).run("stdio")
         return
@@ -315,13 +379,85 @@ def run_server(
             print(f"eksdiag serve: development bearer token (valid {DEV_TOKEN_SECONDS // 3600} h):", file=sys.stderr)
             print(token, file=sys.stderr, flush=True)
             if token_file:
-                write_token_file(token_file, token)
+                try:
+                    write_token_file(token_file, token)
+                except OSError as exc:
+                    why = "it is a symbolic link (refused)" if exc.errno == errno.ELOOP else exc.strerror
+                    raise SystemExit(f"eksdiag serve: cannot write --token-file {token_file}: {why}") from None
     elif host not in ("127.0.0.1", "::1", "localhost"):
         raise SystemExit("eksdiag serve: --no-auth is only allowed on a loopback address")
-    resource = f"http://{host}:{port}/mcp"
-    server = build_server(ctx, auth=settings, resource_url=resource if settings else None)
+    base = f"http://{_url_host(host)}:{port}"
+    resource = f"{base}/mcp"
+    admission = Admission()
+    processes = WorkerProcesses(str(root), sum(admission.limits(c).workers for c in ISOLATED_CLASSES), redact=redact)
+    processes.start()
+    server = build_server(
+        ctx, auth=settings, resource_url=resource if settings else None, admission=admission, processes=processes
+    )
+    serve_artifact_links(server, ctx, base)
+    security = transport_security(host, port, allowed_hosts)
     print(f"eksdiag serve: MCP over streamable HTTP at {resource}, bundles in {root}", file=sys.stderr, flush=True)
-    server.run("streamable-http", host=host, port=port)
+    print(f"eksdiag serve: accepted Host headers: {', '.join(security.allowed_hosts)}", file=sys.stderr, flush=True)
+    import uvicorn
+
+    app = server.streamable_http_app(transport_security=security, host=host)
+    try:
+        # no access log: a line per request is noise here and costs a few percent at hundreds of calls a second
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        processes.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names of the wildcard binds, not a bind
+
+
+def transport_security(host: str, port: int, extra_hosts: Sequence[str] = ()) -> Any:
+    """Host and Origin checks (DNS rebinding protection) for every bind address, not only loopback.
+
+    Accepted: the loopback names, the bind address itself, the machine's names when bound to all
+    addresses, and ``extra_hosts`` (``--allowed-host``, e.g. a name a proxy forwards)."""
+    import socket
+
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    names = ["127.0.0.1", "localhost", "[::1]"]
+    if host in WILDCARD_HOSTS:
+        names += [socket.gethostname(), socket.getfqdn()]
+    else:
+        names.append(_url_host(host))
+    hosts: list[str] = []
+    for name in [*names, *extra_hosts]:
+        for entry in (name, f"{name}:{port}") if ":" not in name.strip("[]") or name.startswith("[") else (name,):
+            if entry not in hosts:
+                hosts.append(entry)
+    origins = [f"{scheme}://{entry}" for entry in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def serve_artifact_links(server: Any, ctx: ToolContext, base_url: str) -> None:
+    """Make ``findings___artifact`` answer with links of this server (see ``adapters.local_links``)."""
+    from eksdiag.adapters.local_links import ROUTE, LinkSigner
+    from eksdiag.adapters.local_store import LocalBundleStore
+
+    store = ctx.store
+    if not isinstance(store, LocalBundleStore):
+        return
+    signer = LinkSigner(base_url)
+    store.link_signer = signer
+
+    @server.custom_route(ROUTE, methods=["GET"], include_in_schema=False)
+    async def artifact(request: Any) -> Any:
+        from starlette.responses import FileResponse, PlainTextResponse
+
+        key = signer.verify(str(request.path_params.get("link", "")))
+        path = store.linked_file(key) if key else None
+        if path is None:
+            return PlainTextResponse("link invalid or expired", status_code=403)
+        return FileResponse(path, media_type="application/octet-stream", filename=path.name)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -348,6 +484,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="UNSAFE, local use only: import bundles without redacting secrets; every tool then returns them "
         "to the MCP client and its model",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="also accept this Host header (repeatable; e.g. the name a proxy forwards)",
     )
     return p
 
@@ -381,6 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             require_auth=not opts.no_auth,
             token_file=opts.token_file,
             redact=not opts.no_redact,
+            allowed_hosts=tuple(opts.allowed_host),
         )
     except KeyboardInterrupt:
         return 130

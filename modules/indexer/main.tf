@@ -61,6 +61,15 @@ data "aws_iam_policy_document" "this" {
     resources = ["${var.bucket_arn}/bundles/*"]
   }
 
+  # A failed or abandoned indexing leaves partial files; the indexer removes them (it lists the
+  # bundle's prefix with the ListBucket above).
+  statement {
+    sid       = "RemovePartialBundleFiles"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${var.bucket_arn}/bundles/*"]
+  }
+
   statement {
     sid       = "RecordIndexingState"
     effect    = "Allow"

@@ -177,6 +177,19 @@ def test_indexer_and_findings_requests_fit_the_models(
     call(ctx, "findings", "artifact", {**bundle, "path": errors["findings"][0]["file"]})
     call(ctx, "findings", "read", {**bundle, "path": errors["findings"][0]["file"], "startByte": 0})  # HeadObject
     call(ctx, "findings", "read", {**bundle, "path": "no/such/file.txt"})
+    # an indexing that died past its deadline: the first reader fails it and removes its files
+    from datetime import timedelta
+
+    from eksdiag.adapters import lifecycle
+
+    dead = "b-20260306183000-0d0d0d0d"
+    ctx.jobs.create_job({"bundle_id": dead, "instance_id": FAULTY_ID, "state": "uploaded"})
+    lifecycle.claim_indexing(ctx, dead, owner="lambda:dead", deadline=clock() - timedelta(hours=1))
+    sink = ctx.store.file_sink(dead)
+    with sink.open("kubelet/kubelet.log") as handle:
+        handle.write(b"partial\n")
+    sink.wait()
+    assert call(ctx, "findings", "errors", {"bundleId": dead})["error"]["code"] == "NotFound"
     _finish("findings", recorder, exercised)
 
 

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import anyio
 import httpx2
@@ -53,7 +52,10 @@ async def _call_every_tool(url: str, token: str, bundle: corpus.RedTeamBundle, h
                 args = {"bundleId": bid, "path": planted_file, "startByte": 0}
                 await call(f"bytes:{planted_file}", "findings___read", args)
             art = await call(f"artifact:{planted_file}", "findings___artifact", {"bundleId": bid, "path": planted_file})
-            out[f"artifact-bytes:{planted_file}"] = Path(url2pathname(urlparse(art["url"]).path)).read_bytes()
+            # over HTTP the artifact is a signed link of the server itself (no server path is disclosed)
+            assert urlparse(art["url"]).scheme == "http", art["url"]
+            async with httpx2.AsyncClient(timeout=60) as download:
+                out[f"artifact-bytes:{planted_file}"] = (await download.get(art["url"])).content
         for pattern in ("AKIA|ASIA|ghp_|github_pat_|glpat-|xox|eyJ|IQoJ", "(?i)pass|secret|token|key", "REDACTED", "."):
             args = {"bundleId": bid, "pattern": pattern, "maxMatches": 500}
             await call(f"search:{pattern}", "findings___search", args)

@@ -206,11 +206,20 @@ ID_PATTERNS = {
 }
 
 
+#: Tools that take the node of a bundle (EC2 or hybrid), not only an EC2 instance to act on.
+NODE_ID_TOOLS = {name for name in tools() if name.startswith("findings___")} | {
+    "nodelog___collect",
+    "nodelog___history",
+}
+
+
 @pytest.mark.parametrize("full_name", sorted(tools()))
 def test_id_arguments_use_the_validators_patterns(full_name: str) -> None:
     props = tools()[full_name].input_schema.get("properties", {})
     for name, pattern in ID_PATTERNS.items():
         if name in props:
+            if name == "instanceId" and full_name in NODE_ID_TOOLS:
+                pattern = validate.NODE_ID_PATTERN
             assert props[name].get("pattern") == pattern, f"{full_name}.{name}"
 
 
@@ -313,8 +322,14 @@ def test_job_store_contract(stores: ToolContext) -> None:
 def test_bundle_store_contract(stores: ToolContext) -> None:
     store, bid = stores.store, "b-20260101120000-00000001"
     assert store.load_index(bid) is None and store.file_size(bid, "a/b.txt") is None
-    store.save_index(bid, {"schema": "eksdiag.index/1", "n": 1})
-    assert store.load_index(bid) == {"schema": "eksdiag.index/1", "n": 1}
+    index = {"schema": "eksdiag.index/1", "bundle": {"id": bid}, "findings": [], "files": [], "n": 1}
+    store.save_index(bid, index)
+    assert store.load_index(bid) == index
+    with pytest.raises(ToolError) as damaged:  # an index of another bundle is not this bundle's index
+        store.save_index(bid, {**index, "bundle": {"id": "b-20260101120000-00000002"}})
+        store.load_index(bid)
+    assert damaged.value.code == "Corrupt"
+    store.save_index(bid, index)
     data = bytes(range(256)) * 5000
     sink = store.file_sink(bid)
     with sink.open("a/b.txt") as handle:

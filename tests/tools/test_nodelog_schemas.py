@@ -63,7 +63,9 @@ def test_schema_file_is_strict_and_matches_its_module(group: str, name: str) -> 
                 assert node.get("description"), f"{where} needs a description"
     for prop, spec in schema["inputSchema"]["properties"].items():
         if prop in ID_PATTERNS and spec.get("type") == "string":
-            assert spec["pattern"] == ID_PATTERNS[prop], prop
+            # collect and history take the node of a bundle, hybrid nodes (mi-) included
+            hybrid = prop == "instanceId" and name in ("collect", "history")
+            assert spec["pattern"] == (validate.NODE_ID_PATTERN if hybrid else ID_PATTERNS[prop]), prop
         if spec.get("type") == "integer":
             assert "minimum" in spec and "maximum" in spec, f"{prop} must be bounded"
         if "default" in spec:

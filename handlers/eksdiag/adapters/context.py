@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 
 from eksdiag.tools.base import ClientFactory, Settings, ToolContext, _utcnow
 
@@ -41,7 +42,10 @@ def local_context(
     """
     from eksdiag.adapters.local_jobs import LocalJobStore
     from eksdiag.adapters.local_store import LocalBundleStore
+    from eksdiag.adapters.local_tools import repair_index
 
+    folder = os.fspath(root)
+    hidden = sorted({folder, str(Path(folder).absolute()), str(Path(folder).resolve())}, key=len, reverse=True)
     return ToolContext(
         # "local" passes the region validator's default, so AWS-backed tools reach ctx.aws() and get
         # a clear "not available when serving local bundles" answer
@@ -50,4 +54,6 @@ def local_context(
         jobs=LocalJobStore(root),
         clock=clock,
         local=True,
+        private_paths=tuple((path, "<bundles>") for path in hidden if len(path) > 1),
+        repair_index=repair_index,
     )

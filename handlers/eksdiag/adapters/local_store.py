@@ -6,22 +6,20 @@ Presigned URLs become ``file://`` URIs of the extracted file (there is no one to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from eksdiag.adapters import DiscardWriter, file_key, index_key, upload_key
+from eksdiag.adapters import CorruptIndex, DiscardWriter, check_index, file_key, index_key, upload_key
+from eksdiag.adapters._files import atomic_write
 from eksdiag.tools.base import ToolError
 
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (readers never see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+__all__ = ["LocalBundleStore", "LocalFileSink", "atomic_write"]
 
 
 class LocalFileSink:
@@ -47,6 +45,8 @@ class LocalBundleStore:
         self.redact = redact
         """False only for ``eksdiag serve --no-redact``: bundles imported here are not redacted."""
         self.state = self.root / ".eksdiag"
+        #: Set by the HTTP server: artifact links go through it instead of naming a local path.
+        self.link_signer: Any = None
 
     def key_path(self, key: str) -> Path:
         """The file behind an object key; refuses keys that would leave the state folder."""
@@ -65,15 +65,62 @@ class LocalBundleStore:
         raise ToolError("Upstream", "uploads need AWS; locally, put bundle archives in the --bundles folder")
 
     def presign_get(self, key: str, expires_seconds: int) -> str:
+        """A signed link of the HTTP server when it serves remote clients, else a ``file://`` URI
+        (stdio: the client started the server on its own folder)."""
+        if self.link_signer is not None:
+            return str(self.link_signer.sign(key, expires_seconds))
         return self.key_path(key).as_uri()
 
+    def linked_file(self, key: str) -> Path | None:
+        """The extracted bundle file a signed link may serve (never an index, a job or a link)."""
+        if not key.startswith("bundles/") or "/files/" not in key:
+            return None
+        try:
+            path = self.key_path(key)
+        except ToolError:
+            return None
+        try:
+            return path if path.is_file() and not path.is_symlink() else None
+        except OSError:
+            return None
+
     def load_index(self, bundle_id: str) -> dict[str, Any] | None:
+        """The bundle's index; None when there is none; :class:`CorruptIndex` when it is damaged."""
         path = self.key_path(index_key(bundle_id))
         try:
-            data: dict[str, Any] = json.loads(path.read_bytes())
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
-        return data
+        except IsADirectoryError:
+            raise CorruptIndex(bundle_id, "a folder, not a file") from None
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise CorruptIndex(bundle_id, "not JSON: empty, cut short or overwritten") from None
+        return check_index(data, bundle_id)
+
+    def index_looks_whole(self, bundle_id: str) -> bool:
+        """A cheap check (no parsing) that the index file is there and is one closed JSON object."""
+        path = self.key_path(index_key(bundle_id))
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(1)
+                handle.seek(max(0, path.stat().st_size - 1))
+                tail = handle.read(1)
+        except (FileNotFoundError, IsADirectoryError):
+            return False
+        return head == b"{" and tail == b"}"
+
+    def delete_bundle(self, bundle_id: str) -> None:
+        """Remove everything stored for ``bundle_id`` (its index and extracted files)."""
+        folder = self.key_path(index_key(bundle_id)).parent
+        if not folder.is_dir():
+            return
+        # renamed first: no reader ever sees half a folder, and a crash leaves a hidden folder only
+        doomed = folder.with_name(f".deleted-{folder.name}-{secrets.token_hex(4)}")
+        with contextlib.suppress(FileNotFoundError):
+            folder.rename(doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
 
     def save_index(self, bundle_id: str, index: dict[str, Any]) -> None:
         payload = json.dumps(index, separators=(",", ":"), sort_keys=True).encode("utf-8")

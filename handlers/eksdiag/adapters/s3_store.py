@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
-from eksdiag.adapters import DiscardWriter, file_key, index_key, safe_member_path, upload_key
+from eksdiag.adapters import CorruptIndex, DiscardWriter, check_index, file_key, index_key, safe_member_path, upload_key
 from eksdiag.tools.base import MAX_PRESIGN_GET_SECONDS, ToolError
 
 #: Member files up to this size stay in memory before the upload; bigger ones spill to /tmp.
@@ -149,10 +149,31 @@ class S3BundleStore:
                 return None
             raise
         try:
-            data: dict[str, Any] = json.loads(body.read())
+            raw = body.read()
         finally:
             body.close()
-        return data
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise CorruptIndex(bundle_id, "not JSON: empty, cut short or overwritten") from None
+        return check_index(data, bundle_id)
+
+    def delete_bundle(self, bundle_id: str) -> None:
+        """Remove the index and every extracted file of ``bundle_id`` (1,000 keys per request)."""
+        prefix = index_key(bundle_id).rsplit("/", 1)[0] + "/"
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                keys = [{"Key": obj["Key"]} for obj in page.get("Contents") or []]
+                if keys:
+                    answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                    refused = [e for e in answer.get("Errors") or [] if e.get("Code") == "AccessDenied"]
+                    if refused:
+                        raise PermissionError(f"S3 refused to delete {len(refused)} objects under {prefix}")
+        except ClientError as err:
+            if str(err.response.get("Error", {}).get("Code")) in ("AccessDenied", "AccessDeniedException"):
+                raise PermissionError(f"S3 refused to delete under {prefix} (AccessDenied)") from None
+            raise
 
     def save_index(self, bundle_id: str, index: dict[str, Any]) -> None:
         payload = json.dumps(index, separators=(",", ":"), sort_keys=True).encode("utf-8")
@@ -232,4 +253,9 @@ class S3BundleStore:
     # the indexer reads uploads as a stream
     def open_upload(self, key: str) -> Any:
         """The streaming body of an uploaded archive (``uploads/...``)."""
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        return self.open_upload_tagged(key)[0]
+
+    def open_upload_tagged(self, key: str) -> tuple[Any, str]:
+        """The streaming body of an uploaded archive and its ETag (what was uploaded, for dedup)."""
+        response = self.client.get_object(Bucket=self.bucket, Key=key)
+        return response["Body"], str(response.get("ETag") or "").strip('"')

@@ -15,7 +15,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Protocol
 
-ERROR_CODES = ("InvalidArgument", "NotFound", "NotReady", "Conflict", "Forbidden", "Throttled", "Upstream")
+ERROR_CODES = (
+    "InvalidArgument",
+    "NotFound",
+    "NotReady",
+    "Conflict",
+    "Forbidden",
+    "Throttled",
+    "Upstream",
+    "Corrupt",
+)
+#: An error message is cut to this many characters, its details to this many bytes of JSON.
+MAX_ERROR_MESSAGE = 600
+MAX_ERROR_DETAILS = 4000
+#: What an error message may quote of an input value.
+ECHO_CHARS = 60
 
 #: Hard ceiling of a presigned GET (the issue: "at most 15 minutes").
 MAX_PRESIGN_GET_SECONDS = 900
@@ -40,10 +54,24 @@ class ToolError(Exception):
         self.details = details
 
     def to_result(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message, "retryable": self.retryable}
+        """``{"error": {...}}`` with the message and details cut to their caps (an error never grows
+        with its input)."""
+        message = self.message
+        if len(message) > MAX_ERROR_MESSAGE:
+            message = message[: MAX_ERROR_MESSAGE - 3] + "..."
+        error: dict[str, Any] = {"code": self.code, "message": message, "retryable": self.retryable}
         if self.details:
-            error["details"] = self.details
+            import json
+
+            size = len(json.dumps(self.details, default=str))
+            error["details"] = self.details if size <= MAX_ERROR_DETAILS else {"truncated": True}
         return {"error": error}
+
+
+def echo(value: Any, limit: int = ECHO_CHARS) -> str:
+    """A short quotable form of an input value for an error message (``repr``, cut to ``limit``)."""
+    text = repr(value) if not isinstance(value, str) else repr(value[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _int_env(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
@@ -121,19 +149,34 @@ class BundleStore(Protocol):
     def file_sink(self, bundle_id: str) -> FileSink: ...
     def file_key(self, bundle_id: str, path: str) -> str: ...
     def get_text(self, key: str, max_bytes: int) -> str: ...
+    def delete_bundle(self, bundle_id: str) -> None:
+        """Remove the index and extracted files of a bundle (PermissionError where the role may not)."""
 
 
 class JobStore(Protocol):
-    """Collection jobs, latest-bundle pointers and small records: DynamoDB in AWS, files locally."""
+    """Collection jobs, latest-bundle pointers and small records: DynamoDB in AWS, files locally.
+
+    Writes that decide who does something are conditional (see ``adapters.lifecycle``):
+    ``create_job`` and ``claim_record`` succeed once, ``transition`` is a compare-and-set, and
+    ``advance_latest`` never moves a pointer back. A damaged job reads as a failed job marked
+    ``corrupt``, never as an exception.
+    """
 
     def create_job(self, job: dict[str, Any]) -> None: ...
     def update_job(self, bundle_id: str, **fields: Any) -> None: ...
+    def transition(self, bundle_id: str, expect: Mapping[str, Any], fields: Mapping[str, Any]) -> bool: ...
     def get_job(self, bundle_id: str) -> dict[str, Any] | None: ...
     def set_latest(self, instance_id: str, bundle_id: str) -> None: ...
+    def advance_latest(self, instance_id: str, bundle_id: str) -> bool: ...
     def get_latest(self, instance_id: str) -> str | None: ...
     def list_jobs(self, instance_id: str | None, limit: int) -> list[dict[str, Any]]: ...
     def put_record(self, kind: str, record_id: str, record: dict[str, Any]) -> None: ...
     def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
+    def claim_record(
+        self, kind: str, record_id: str, record: dict[str, Any], supersede: str | None = None
+    ) -> dict[str, Any]: ...
+    def new_owner(self) -> str: ...
+    def owner_alive(self, owner: str | None) -> bool: ...
 
 
 def _utcnow() -> datetime:
@@ -173,6 +216,10 @@ class ToolContext:
     client_factory: ClientFactory | None = None
     clock: Callable[[], datetime] = _utcnow
     local: bool = False
+    #: Folders the answers must not disclose, each with the name shown instead (the local server's).
+    private_paths: tuple[tuple[str, str], ...] = ()
+    #: Rebuilds a damaged index from its source when the store can (local imports); True if rebuilt.
+    repair_index: Callable[[ToolContext, str], bool] | None = field(default=None, repr=False)
     #: Per-context memo for tools (e.g. recently loaded bundle indexes); never shared across contexts.
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _clients: dict[tuple[str, str | None], Any] = field(default_factory=dict, repr=False)
@@ -201,9 +248,24 @@ class ToolContext:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def parse_iso(value: Any) -> datetime | None:
+    """A timestamp we stored (RFC 3339, ``Z`` or an offset; naive means UTC), or None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def iso(dt: datetime) -> str:
-    """RFC 3339 UTC timestamp with a ``Z`` suffix and second precision."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 UTC timestamp with a ``Z`` suffix and second precision (four-digit years, always)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    elif dt.utcoffset():
+        dt = dt.astimezone(UTC)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
 
 
 def new_bundle_id(now: datetime) -> str:

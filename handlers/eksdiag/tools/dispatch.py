@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
-from eksdiag.tools.base import MAX_RESULT_BYTES, ToolContext, ToolError
+from eksdiag.tools.base import MAX_RESULT_BYTES, ToolContext, ToolError, echo
 from eksdiag.tools.registry import ToolRun, ToolSpec
 
 
@@ -62,22 +62,50 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
 
 
 def _where(error: ValidationError) -> str:
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{echo(str(p), 40)[1:-1]}" for p in error.absolute_path)
     return path.lstrip(".") or "arguments"
 
 
+def _kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
 def _describe(error: ValidationError) -> str:
-    where = _where(error)
-    if error.validator == "pattern":
-        return f"{where}: {error.instance!r} is not in the expected format (pattern {error.validator_value})"
-    if error.validator == "enum":
-        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
-        return f"{where}: {error.instance!r} is not one of {allowed}"
-    if error.validator in ("anyOf", "oneOf") and all(set(branch) == {"required"} for branch in error.validator_value):
-        options = " or ".join("+".join(branch["required"]) for branch in error.validator_value)
-        how = "exactly one" if error.validator == "oneOf" else "at least one"
+    """One line about one schema violation, quoting at most a short prefix of the caller's value
+    (jsonschema's own messages repeat the whole value: an 8 MiB string would come back whole)."""
+    where, kind, rule, value = _where(error), error.validator, error.validator_value, error.instance
+    if kind == "pattern":
+        return f"{where}: {echo(value)} is not in the expected format (pattern {rule})"
+    if kind == "enum":
+        allowed = ", ".join(json.dumps(v) for v in rule)
+        return f"{where}: {echo(value)} is not one of {allowed}"
+    if kind in ("anyOf", "oneOf") and all(set(branch) == {"required"} for branch in rule):
+        options = " or ".join("+".join(branch["required"]) for branch in rule)
+        how = "exactly one" if kind == "oneOf" else "at least one"
         return f"{where}: give {how} of {options}"
-    return f"{where}: {error.message}"
+    if kind == "type":
+        expected = rule if isinstance(rule, str) else " or ".join(rule)
+        return f"{where}: must be of type {expected}, got {_kind(value)}"
+    if kind in ("maxLength", "minLength"):
+        size = len(value) if isinstance(value, str) else 0
+        bound = "at most" if kind == "maxLength" else "at least"
+        return f"{where}: must be {bound} {rule} characters long, got {size}"
+    if kind in ("maxItems", "minItems"):
+        size = len(value) if isinstance(value, list) else 0
+        bound = "at most" if kind == "maxItems" else "at least"
+        return f"{where}: must have {bound} {rule} items, got {size}"
+    if kind in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+        return f"{where}: {echo(value)} is out of range ({kind} {rule})"
+    if kind == "required":
+        missing = [name for name in rule if isinstance(value, dict) and name not in value]
+        return f"{where}: missing required argument {', '.join(missing) or rule}"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = set((error.schema or {}).get("properties") or {})
+        extra = [echo(name, 40) for name in value if name not in known][:5]
+        return f"{where}: unknown argument(s) {', '.join(extra)}"
+    return f"{where}: invalid value ({kind} {echo(rule)})"
 
 
 def _apply_defaults(schema: dict[str, Any], value: Any) -> None:
@@ -110,6 +138,18 @@ def validate_arguments(input_schema: dict[str, Any], args: Any) -> dict[str, Any
     return result
 
 
+def shape_error(err: ToolError, ctx: ToolContext | None = None) -> dict[str, Any]:
+    """The error result: capped (``ToolError.to_result``) and, locally, without the server's folders."""
+    result = err.to_result()
+    hidden = ctx.private_paths if ctx is not None else ()
+    if hidden:
+        text = json.dumps(result)
+        for path, alias in hidden:
+            text = text.replace(json.dumps(path)[1:-1], alias)
+        result = json.loads(text)
+    return result
+
+
 def call_tool(spec: ToolSpec, args: Any, ctx: ToolContext, run: ToolRun | None = None) -> dict[str, Any]:
     """Validate, run and return the tool result; a :class:`ToolError` becomes ``{"error": ...}``.
 
@@ -120,7 +160,7 @@ def call_tool(spec: ToolSpec, args: Any, ctx: ToolContext, run: ToolRun | None =
         clean = validate_arguments(spec.input_schema, args)
         result = (run or spec.run)(clean, ctx)
     except ToolError as err:
-        return err.to_result()
+        return shape_error(err, ctx)
     if not isinstance(result, dict):
         raise TypeError(f"tool {spec.full_name} returned {type(result).__name__}, expected a dict")
     size = len(json.dumps(result, default=str).encode("utf-8"))

@@ -13,6 +13,8 @@ from typing import Any
 from eksdiag.tools.base import Settings, ToolError
 
 INSTANCE_ID_PATTERN = r"^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
+#: A node a bundle can come from: an EC2 instance, or a hybrid node (an SSM managed instance, ``mi-``).
+NODE_ID_PATTERN = r"^(?:i-[0-9a-f]{8}(?:[0-9a-f]{9})?|mi-[0-9a-f]{17})$"
 BUNDLE_ID_PATTERN = r"^b-[0-9]{14}-[0-9a-f]{8}$"
 EXECUTION_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 REGION_PATTERN = r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$"
@@ -20,6 +22,7 @@ FINDING_ID_PATTERN = r"^F-[0-9a-f]{16}$"
 CLUSTER_NAME_PATTERN = r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$"
 
 _INSTANCE_ID = re.compile(INSTANCE_ID_PATTERN)
+_NODE_ID = re.compile(NODE_ID_PATTERN)
 _BUNDLE_ID = re.compile(BUNDLE_ID_PATTERN)
 _EXECUTION_ID = re.compile(EXECUTION_ID_PATTERN)
 _REGION = re.compile(REGION_PATTERN)
@@ -41,6 +44,11 @@ def _check(value: Any, pattern: re.Pattern[str], what: str, example: str) -> str
 def instance_id(value: Any) -> str:
     """An EC2 instance id: ``i-`` and 8 or 17 lowercase hex digits."""
     return _check(value, _INSTANCE_ID, "instanceId", "i-0123456789abcdef0")
+
+
+def node_id(value: Any) -> str:
+    """The node of a bundle: an EC2 instance id, or the ``mi-`` managed instance id of a hybrid node."""
+    return _check(value, _NODE_ID, "instanceId", "i-0123456789abcdef0 (or mi-0123456789abcdef0 for a hybrid node)")
 
 
 def bundle_id(value: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from eksdiag.tools.base import ToolContext, ToolError, iso
 from eksdiag.tools.validate import bundle_id as check_bundle_id
-from eksdiag.tools.validate import instance_id as check_instance_id
+from eksdiag.tools.validate import node_id as check_node_id
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # INFO=0 ... CRITICAL=4
@@ -35,7 +35,9 @@ class LoadedBundle:
 
     @property
     def instance_id(self) -> str | None:
-        value = self.meta.get("instance_id")
+        """The node: what ``system/instance-id.txt`` says, else the identity found at import (hybrid
+        and IMDS-less bundles: the kubelet's provider id)."""
+        value = self.meta.get("instance_id") or self.meta.get("node_id")
         return str(value) if value else None
 
     @cached_property
@@ -74,22 +76,39 @@ def _index_cache(ctx: ToolContext) -> OrderedDict[str, dict[str, Any]]:
     return cache  # type: ignore[no-any-return]
 
 
+def _load_index(bundle_id: str, ctx: ToolContext) -> dict[str, Any] | None:
+    """The stored index; a damaged one is rebuilt where the context can (local imports), else the
+    ``Corrupt`` error stands (``nodelog___collect`` re-imports)."""
+    from eksdiag.adapters import CorruptIndex
+
+    try:
+        return ctx.store.load_index(bundle_id)
+    except CorruptIndex:
+        if ctx.repair_index is None or not ctx.repair_index(ctx, bundle_id):
+            raise
+    return ctx.store.load_index(bundle_id)
+
+
 def load_bundle(bundle_id: str, ctx: ToolContext) -> LoadedBundle:
     """The index of ``bundle_id``; NotReady while it is being collected or indexed, NotFound otherwise."""
+    from eksdiag.adapters.lifecycle import settle
+
     cache = _index_cache(ctx)
     if bundle_id in cache:
         cache.move_to_end(bundle_id)
         return LoadedBundle(bundle_id, cache[bundle_id])
-    index = ctx.store.load_index(bundle_id)
+    index = _load_index(bundle_id, ctx)
     if index is None:
-        job = ctx.jobs.get_job(bundle_id)
+        job = settle(ctx, ctx.jobs.get_job(bundle_id))
         if job is None:
             raise ToolError("NotFound", f"bundle {bundle_id} does not exist; nodelog___collect returns bundle ids")
         state = str(job.get("state", "collecting"))
-        if state == "failed":
+        if state in ("failed", "indexed"):  # indexed without an index: it was removed
             raise ToolError(
                 "NotFound",
-                f"bundle {bundle_id} failed: {job.get('error') or 'no reason recorded'}",
+                f"bundle {bundle_id} failed: {job.get('error') or 'no reason recorded'}"
+                if state == "failed"
+                else f"bundle {bundle_id} has no index any more; collect the node again",
                 details={"state": state},
             )
         raise ToolError(
@@ -109,7 +128,7 @@ def resolve_bundle(args: dict[str, Any], ctx: ToolContext) -> LoadedBundle:
     if args.get("bundleId"):
         return load_bundle(check_bundle_id(args["bundleId"]), ctx)
     if args.get("instanceId"):
-        instance = check_instance_id(args["instanceId"])
+        instance = check_node_id(args["instanceId"])
         latest = ctx.jobs.get_latest(instance)
         if latest is None:
             raise ToolError(
@@ -123,13 +142,35 @@ def resolve_bundle(args: dict[str, Any], ctx: ToolContext) -> LoadedBundle:
 # ---------------------------------------------------------------- time
 
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def parse_time(text: str) -> datetime:
-    """An RFC 3339 / ISO 8601 timestamp (``Z`` or an offset; naive means UTC)."""
+    """An RFC 3339 / ISO 8601 timestamp (``Z`` or an offset; naive means UTC), in UTC.
+
+    A time that UTC cannot hold (``0001-01-01T00:00:00+01:00`` is in year 0) is InvalidArgument."""
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ToolError("InvalidArgument", f"not an ISO 8601 time: {text[:40]!r} (e.g. 2025-03-06T18:10:00Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ToolError(
+            "InvalidArgument",
+            f"time {text[:40]!r} is outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z once in UTC",
+        ) from None
+
+
+def shifted(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, held at the first or last representable time instead of overflowing."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return LATEST if delta > timedelta(0) else EARLIEST
 
 
 @dataclass(frozen=True)
@@ -162,19 +203,21 @@ def window_from_args(args: dict[str, Any], bundle: LoadedBundle) -> Window | Non
     incident, minutes = args.get("incidentTime"), args.get("windowMinutes")
     anchor = bundle.collected_at
     if since or until:
-        start = parse_time(since) if since else datetime.min.replace(tzinfo=UTC)
-        end = parse_time(until) if until else (anchor or datetime.max.replace(tzinfo=UTC))
+        start = parse_time(since) if since else EARLIEST
+        end = parse_time(until) if until else (anchor or LATEST)
         if start > end:
             raise ToolError("InvalidArgument", "since must be before until")
         return Window(start, end, "since/until as given")
     if incident:
         center = parse_time(incident)
         span = timedelta(minutes=minutes or 30)
-        return Window(center - span, center + span, f"incidentTime plus and minus {minutes or 30} minutes")
+        return Window(
+            shifted(center, -span), shifted(center, span), f"incidentTime plus and minus {minutes or 30} minutes"
+        )
     if minutes:
         if anchor is None:
             raise ToolError("InvalidArgument", "the bundle has no collection time; give incidentTime or since/until")
-        return Window(anchor - timedelta(minutes=minutes), anchor, f"{minutes} minutes before collection")
+        return Window(shifted(anchor, -timedelta(minutes=minutes)), anchor, f"{minutes} minutes before collection")
     return None
 
 

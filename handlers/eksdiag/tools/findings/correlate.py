@@ -19,6 +19,7 @@ from eksdiag.tools.findings._common import (
     clip,
     parse_time,
     resolve_bundle,
+    shifted,
     window_from_args,
     worst,
 )
@@ -72,9 +73,8 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
             )
         span = timedelta(minutes=args["windowMinutes"])
         center = parse_time(pivot["first_seen"])
-        window: Window | None = Window(
-            center - span, center + span, f"pivot finding plus and minus {args['windowMinutes']} minutes"
-        )
+        why = f"pivot finding plus and minus {args['windowMinutes']} minutes"
+        window: Window | None = Window(shifted(center, -span), shifted(center, span), why)
     else:
         window = window_from_args(args, bundle)
 

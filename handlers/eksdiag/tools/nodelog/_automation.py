@@ -13,13 +13,13 @@ values have no such cap). The node still needs no S3 or KMS permission.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from eksdiag.capture import parameters
-from eksdiag.tools.base import Settings, ToolContext, ToolError, iso
+from eksdiag.tools.base import Settings, ToolContext, ToolError, iso, parse_iso
 
 #: StartAutomationExecution limits (SSM API model); checked before calling so the error is ours.
 MAX_PARAMETER_VALUE = 512
@@ -164,7 +164,7 @@ def collection_state(execution: dict[str, Any] | None, job: dict[str, Any] | Non
         if job_state == "failed":
             reason = str(job.get("failure_reason") or "the collection failed")
             return {"state": "failed", "done": True, "indexed": False, "failureReason": reason[:MAX_REASON]}
-        created = _parse_iso(job.get("created_at"))
+        created = parse_iso(job.get("created_at"))
         if job_state not in ("uploaded", "indexing") and created and now - created > START_GRACE:
             return {
                 "state": "failed",
@@ -215,16 +215,6 @@ def finding_counts(job: dict[str, Any] | None) -> dict[str, int] | None:
         value = counts.get(severity, 0)
         out[severity] = int(value) if isinstance(value, (int, float)) else 0
     return out
-
-
-def _parse_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def iso_or_none(value: Any) -> str | None:

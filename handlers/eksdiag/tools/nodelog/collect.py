@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from eksdiag.adapters.lifecycle import COLLECT_DEADLINE
 from eksdiag.tools import validate
 from eksdiag.tools.base import ToolContext, ToolError, iso, new_bundle_id
 from eksdiag.tools.nodelog._automation import ESTIMATED_SECONDS, POLL_COLLECTING, collect_parameters
@@ -73,32 +74,42 @@ def _reusable(job: dict[str, Any] | None) -> bool:
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
     require_aws(ctx, NAME)
+    if str(args.get("instanceId", "")).startswith("mi-"):
+        raise ToolError(
+            "InvalidArgument",
+            "hybrid nodes (mi-...) are not collected through this deployment's Automation: run "
+            "eks-log-collector.sh --eks_hybrid=true on the node and serve the bundle with eksdiag serve",
+        )
     instance_id = validate.instance_id(args.get("instanceId"))
     region = validate.region(args.get("region"), ctx.settings)
     token = args.get("idempotencyToken")
     _require_settings(ctx)
 
     key = token_key(region, instance_id, token) if token else None
+    stale: str | None = None
     if key:
         record = ctx.jobs.get_record(DEDUP_RECORD, key)
         if record:
             job = ctx.jobs.get_job(str(record["bundle_id"]))
             if job is not None and _reusable(job):
                 return _existing(job)
+            stale = str(record["bundle_id"])
 
     node, _ssm = require_collectable(ctx, region, instance_id)
     now = ctx.now()
     bundle_id = new_bundle_id(now)
 
     if key:
-        ctx.jobs.put_record(DEDUP_RECORD, key, {"bundle_id": bundle_id, "instance_id": instance_id})
-        # Two requests with one token racing here: the last writer owns the token; the other answers
-        # with the owner's job (and SSM's ClientToken below refuses a second execution anyway).
-        owner = ctx.jobs.get_record(DEDUP_RECORD, key)
-        if owner and owner.get("bundle_id") != bundle_id:
+        # One owner per token, by a conditional write: of two requests racing here one claims the token
+        # and the other answers with its job (and SSM's ClientToken refuses a second execution anyway).
+        owner = ctx.jobs.claim_record(
+            DEDUP_RECORD, key, {"bundle_id": bundle_id, "instance_id": instance_id}, supersede=stale
+        )
+        if owner.get("bundle_id") != bundle_id:
             job = ctx.jobs.get_job(str(owner["bundle_id"]))
-            if job is not None:
-                return _existing(job)
+            if job is None:
+                raise ToolError("Conflict", "the same request is being started right now; retry", retryable=True)
+            return _existing(job)
 
     job = {
         "bundle_id": bundle_id,
@@ -109,6 +120,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         "state": "collecting",
         "created_at": iso(now),
         "updated_at": iso(now),
+        "deadline": iso(now + COLLECT_DEADLINE),
     }
     if token:
         job["idempotency_token"] = token

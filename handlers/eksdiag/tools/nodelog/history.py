@@ -42,7 +42,7 @@ def job_summary(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
-    instance_id = validate.instance_id(args["instanceId"]) if args.get("instanceId") else None
+    instance_id = validate.node_id(args["instanceId"]) if args.get("instanceId") else None
     limit = validate.bounded_int(args.get("limit"), "limit", 1, 50, default=20)
     state = args.get("state")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eksdiag.adapters.lifecycle import settle
 from eksdiag.engine.redact_log import redaction_status
 from eksdiag.tools import validate
 from eksdiag.tools.base import ToolContext, ToolError, iso
@@ -47,7 +48,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
 
     job: dict[str, Any] | None = None
     if bundle_id:
-        job = ctx.jobs.get_job(bundle_id)
+        job = settle(ctx, ctx.jobs.get_job(bundle_id))
         if job is None:
             raise ToolError("NotFound", f"no collection with bundleId {bundle_id}")
         region = str(job.get("region") or region)
