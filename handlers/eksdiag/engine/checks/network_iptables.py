@@ -269,8 +269,11 @@ def _drop_item(view: TableView, chain: str, rule: Mapping[str, Any], reach: Reac
     severity, magnitude = drop_severity(rule.get("pkts"), covered, builtin)
     where = f"{view.table} {chain}" if builtin else f"{view.table} {chain} (reached from {reach.entry})"
     backend = " written with iptables-legacy" if view.binary == "legacy" else ""
-    hits = covered.sentence() or ENTRY_TRAFFIC.get(reach.entry, "its traffic")
-    reason = f"{rule.get('target')} rule{backend} in {where} hits {hits}; {magnitude}."
+    if covered.facts:
+        hits = f"affects cluster traffic ({', '.join(covered.facts)})"
+    else:
+        hits = f"catches {ENTRY_TRAFFIC.get(reach.entry, 'its traffic')}"
+    reason = f"{rule.get('target')} rule{backend} in {where} {hits}; {magnitude}."
     detail = {
         "line": rule["line"],
         "table": view.table,

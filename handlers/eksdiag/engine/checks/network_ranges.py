@@ -210,9 +210,6 @@ class Coverage:
         """Pod, Service or DNS traffic (pods live in the VPC's ranges)."""
         return bool(self.kinds & {"dns", "services", "pods", "vpc", "all"})
 
-    def sentence(self) -> str:
-        return "; ".join(self.facts)
-
 
 def coverage(rule: Mapping[str, Any], ranges: Ranges) -> Coverage:
     """What pod, Service and DNS traffic a rule (its address, protocol and port selectors) covers."""
