@@ -5,6 +5,7 @@ Layouts (the CONTEXT contract):
 * uploads/<instanceId>/<bundleId>.tar.gz            what the node uploads (presigned PUT)
 * bundles/<bundleId>/index.json                     the engine's index (``BundleIndex.to_dict()``)
 * bundles/<bundleId>/files/<bundle-relative path>   member files extracted by the indexer
+* bundles/<bundleId>/lines/<bundle-relative path>   the line index of a large extracted text file
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def index_key(bundle_id: str) -> str:
 
 def file_key(bundle_id: str, path: str) -> str:
     return f"bundles/{bundle_id}/files/{safe_member_path(path)}"
+
+
+def line_index_key(bundle_id: str, path: str) -> str:
+    return f"bundles/{bundle_id}/lines/{safe_member_path(path)}"
 
 
 class DiscardWriter:

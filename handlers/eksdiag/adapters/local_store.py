@@ -11,11 +11,11 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from eksdiag.adapters import CorruptIndex, DiscardWriter, check_index, file_key, index_key, upload_key
+from eksdiag.adapters import CorruptIndex, DiscardWriter, check_index, file_key, index_key, line_index_key, upload_key
 from eksdiag.adapters._files import atomic_write
 from eksdiag.tools.base import ToolError
 
@@ -28,8 +28,14 @@ class LocalFileSink:
         self._bundle_id = bundle_id
 
     def open(self, path: str) -> BinaryIO:
+        return self._open_key(file_key, path)
+
+    def open_line_index(self, path: str) -> BinaryIO:
+        return self._open_key(line_index_key, path)
+
+    def _open_key(self, key_of: Callable[[str, str], str], path: str) -> BinaryIO:
         try:
-            target = self._store.key_path(file_key(self._bundle_id, path))
+            target = self._store.key_path(key_of(self._bundle_id, path))
         except ToolError:
             return DiscardWriter()  # type: ignore[return-value]  # a name no file can hold: index it, keep no copy
         target.parent.mkdir(parents=True, exist_ok=True)

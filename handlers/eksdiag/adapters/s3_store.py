@@ -11,7 +11,16 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
-from eksdiag.adapters import CorruptIndex, DiscardWriter, check_index, file_key, index_key, safe_member_path, upload_key
+from eksdiag.adapters import (
+    CorruptIndex,
+    DiscardWriter,
+    check_index,
+    file_key,
+    index_key,
+    line_index_key,
+    safe_member_path,
+    upload_key,
+)
 from eksdiag.tools.base import MAX_PRESIGN_GET_SECONDS, ToolError
 
 #: Member files up to this size stay in memory before the upload; bigger ones spill to /tmp.
@@ -66,8 +75,15 @@ class S3FileSink:
         self._futures: list[Future[None]] = []
 
     def open(self, path: str) -> BinaryIO:
+        return self._open_key(file_key, path)
+
+    def open_line_index(self, path: str) -> BinaryIO:
+        """A writer for ``bundles/<bid>/lines/<path>``, the line index of that file."""
+        return self._open_key(line_index_key, path)
+
+    def _open_key(self, key_of: Callable[[str, str], str], path: str) -> BinaryIO:
         try:
-            key = file_key(self._bundle_id, path)
+            key = key_of(self._bundle_id, path)
         except ToolError:
             return DiscardWriter()  # type: ignore[return-value]  # a name no key can hold: index it, keep no copy
         return _S3Writer(self, key)  # type: ignore[return-value]

@@ -20,9 +20,12 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol, cast
+
+from isal import igzip as isal_igzip
 
 from eksdiag.engine import copies, kernel_log, severity
+from eksdiag.engine.lineindex import MIN_INDEXED_BYTES, LineIndexBuilder
 from eksdiag.engine.model import Evidence, Finding, Hit, Rule
 from eksdiag.engine.parsers import spec_for
 from eksdiag.engine.parsers.logline import collection_time_from_name, line_timestamp
@@ -32,17 +35,19 @@ from eksdiag.engine.reader import (
     LimitExceeded,
     Limits,
     Member,
-    PrefixedStream,
     WalkReport,
     walk_bundle,
 )
+from eksdiag.engine.redact import BlockRedactor, token_boundary
 from eksdiag.engine.redact_log import RedactionLog, StoredCopy
 from eksdiag.engine.rules import CATALOGUE, rule_by_id
 from eksdiag.engine.scanner import (
     BINARY_PROBE_BYTES,
+    BlockHits,
     BlockReader,
     FileScanner,
     Occurrences,
+    Redacting,
     compile_rules,
     decode_line,
     rules_for_path,
@@ -52,13 +57,18 @@ INDEX_SCHEMA = "eksdiag.index/1"
 MAX_EVIDENCE = 5
 PIPELINE_DEPTH = 2
 _STREAM_ERRORS = (LimitExceeded, tarfile.ReadError, EOFError, zlib.error, OSError)
+_NESTED_ERRORS = (LimitExceeded, EOFError, zlib.error, gzip.BadGzipFile)
 _BUNDLE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 __all__ = ["BundleError", "BundleIndex", "Limits", "MemberSink", "bundle_id_from_name", "index_bundle"]
 
 
 class MemberSink(Protocol):
-    """Where extracted member files go (a local folder, S3 multipart uploads)."""
+    """Where extracted member files go (a local folder, S3 multipart uploads).
+
+    A sink that also has ``open_line_index(path) -> IO[bytes]`` gets the line index of each large
+    text file written through it (:mod:`eksdiag.engine.lineindex`), stored beside the file.
+    """
 
     def open(self, path: str) -> IO[bytes]: ...
 
@@ -144,8 +154,11 @@ def index_bundle(
     if name is None:
         name = Path(os.fspath(source)).name if isinstance(source, (str, os.PathLike)) else "bundle"
     bundle_id = bundle_id or bundle_id_from_name(name)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eksdiag-scan") as searcher:
-        run = _IndexRun(limits, sink, searcher, redact)
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="eksdiag-count") as searcher,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="eksdiag-search") as search_helper,
+    ):
+        run = _IndexRun(limits, sink, searcher, redact, search_helper)
         for member in walk_bundle(source, limits, run.report):
             try:
                 run.index_member(member)
@@ -159,11 +172,19 @@ def index_bundle(
 class _IndexRun:
     """State of one indexing pass."""
 
-    def __init__(self, limits: Limits, sink: MemberSink | None, searcher: Executor, redact: bool = True) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        sink: MemberSink | None,
+        searcher: Executor,
+        redact: bool = True,
+        search_helper: Executor | None = None,
+    ) -> None:
         self.limits = limits
         self.sink = sink
         self.redaction = RedactionLog(enabled=redact)
         self.searcher = searcher
+        self.search_helper = search_helper
         self.report = WalkReport()
         self.occurrences: list[Occurrences] = []
         self.artifacts: dict[str, dict[str, Any]] = {}
@@ -171,7 +192,11 @@ class _IndexRun:
         self.paths: set[str] = set()
 
     def index_member(self, member: Member) -> None:
-        writer = self.sink.open(member.path) if self.sink else None
+        writer: _Writer | None = self.sink.open(member.path) if self.sink else None
+        lines: LineIndexBuilder | None = None
+        if writer is not None and not member.path.endswith(".gz"):  # read inflates .gz: no offsets into it
+            lines = LineIndexBuilder()
+            writer = _LineIndexedWriter(writer, lines)
         try:
             entry = self._scan(member.path, member.stream, writer)
         finally:
@@ -179,43 +204,77 @@ class _IndexRun:
                 writer.close()
         stored_size = entry.pop("stored_size", None)  # what the sink holds (redacted, maybe recompressed)
         entry["size"] = member.size if stored_size is None else stored_size
+        if lines is not None and lines.size >= MIN_INDEXED_BYTES and not entry["binary"]:
+            self._save_line_index(member.path, lines)
         self.files.append(entry)
         self.paths.add(member.path)
 
-    def _scan(self, path: str, raw: ByteStream, writer: IO[bytes] | None) -> dict[str, Any]:
+    def _save_line_index(self, path: str, lines: LineIndexBuilder) -> None:
+        open_index = getattr(self.sink, "open_line_index", None)
+        if open_index is None:
+            return
+        out = open_index(path)
+        try:
+            out.write(lines.to_json())
+        finally:
+            out.close()
+
+    def _scan(self, path: str, raw: ByteStream, sink_writer: _Writer | None) -> dict[str, Any]:
+        writer = cast("IO[bytes] | None", sink_writer)  # a file-like writer: write and close are all it needs
         entry: dict[str, Any] = {"path": path, "size": 0, "lines": 0, "binary": False}
         nested = path.endswith(".gz")
-        text: ByteStream
-        if self.redaction.enabled:  # the sink, the scanner and the parsers all get the redacted bytes
-            inflated = _BoundedGzip(raw, self.limits.max_nested_gzip_bytes) if nested else raw
-            stored = text = self.redaction.copy(path, inflated, writer, recompress=nested)
-        else:  # --no-redact (local only): the sink gets the bytes as they came
+        if not self.redaction.enabled:  # --no-redact (local only): the sink gets the bytes as they came
             stored = StoredCopy(raw, writer)
-            text = _BoundedGzip(stored, self.limits.max_nested_gzip_bytes) if nested else stored
+            try:
+                probe = _Probe(_BoundedGzip(stored, self.limits.max_nested_gzip_bytes) if nested else stored)
+                if probe.is_binary():
+                    entry["binary"] = True
+                else:
+                    self._scan_text(path, probe, entry, None)
+                stored.drain()
+            except _NESTED_ERRORS as exc:
+                self._rotation_unreadable(path, nested, entry, exc)
+                stored.drain()
+            finally:
+                stored.close()
+            if stored.size is not None:
+                entry["stored_size"] = stored.size
+            return entry
+        # the sink, the scanner and the parsers all get the redacted bytes (a rotated .gz: inflated,
+        # redacted, compressed again)
+        text = _BoundedGzip(raw, self.limits.max_nested_gzip_bytes) if nested else raw
+        store = _StoredBlocks(writer, recompress=nested)
         try:
             probe = _Probe(text)
             if probe.is_binary():
                 entry["binary"] = True
+                copy = self.redaction.copy(path, probe, None, recompress=False)
+                while data := copy.read(1 << 20):
+                    store.write(data)
             else:
-                self._scan_text(path, probe, entry)
-            stored.drain()
-        except (LimitExceeded, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            if not nested:
-                raise
-            self.report.problems.append(f"{path}: nested gzip unreadable: {_reason(exc)}")
-            entry["incomplete"] = True
-            if not self.redaction.enabled:
-                stored.drain()
+                redacting = Redacting(BlockRedactor(), self.redaction.recorder(path), store)
+                self._scan_text(path, probe, entry, redacting)
+        except _NESTED_ERRORS as exc:
+            self._rotation_unreadable(path, nested, entry, exc)
         finally:
-            stored.close()
-        if stored.size is not None:
-            entry["stored_size"] = stored.size
+            store.close()
+        if store.size is not None:
+            entry["stored_size"] = store.size
         return entry
 
-    def _scan_text(self, path: str, probe: _Probe, entry: dict[str, Any]) -> None:
-        reader = BlockReader(probe, self.limits.chunk_bytes, self.limits.max_line_bytes)
+    def _rotation_unreadable(self, path: str, nested: bool, entry: dict[str, Any], exc: Exception) -> None:
+        """A rotated ``.gz`` log that fails is reported and the bundle goes on; anything else stops it."""
+        if not nested:
+            raise exc
+        self.report.problems.append(f"{path}: nested gzip unreadable: {_reason(exc)}")
+        entry["incomplete"] = True
+
+    def _scan_text(self, path: str, probe: _Probe, entry: dict[str, Any], redacting: Redacting | None) -> None:
+        cut = token_boundary if redacting is not None else None
+        reader = BlockReader(probe, self.limits.chunk_bytes, self.limits.max_line_bytes, cut)
         rules = rules_for_path(path, CATALOGUE)
-        scanner = FileScanner(path, compile_rules(rules) if rules else None, self.occurrences.append)
+        ruleset = compile_rules(rules) if rules else None
+        scanner = FileScanner(path, ruleset, self.occurrences.append, redacting, search_helper=self.search_helper)
         spec = spec_for(path)
         if spec is None:
             _scan_pipelined(reader, scanner, self.searcher)
@@ -225,7 +284,7 @@ class _IndexRun:
             for _ in blocks:  # scan whatever the parser did not read
                 pass
         scanner.finish()
-        entry["lines"] = reader.lines
+        entry["lines"] = scanner.lines
         if reader.long_lines:
             entry["long_lines"] = reader.long_lines
 
@@ -321,30 +380,33 @@ class _IndexRun:
         return "unknown"
 
 
-def _scan_pipelined(reader: BlockReader, scanner: FileScanner, searcher: Executor) -> None:
-    """Search each block on the searcher thread while this thread reads and inflates the next.
+def _scan_pipelined(reader: BlockReader, scanner: FileScanner, helper: Executor) -> None:
+    """Search (and redact, and store) each block on this thread while the helper thread counts and
+    classifies the previous ones.
 
-    RE2 releases the GIL, so on two cores the search overlaps the tar and gzip work. Results are
-    recorded in block order; at most PIPELINE_DEPTH blocks are in flight, so memory stays bounded.
-    Blocks already read are recorded even when the stream then fails (a truncated archive).
+    The search (Hyperscan or RE2) releases the GIL, and its match callbacks run here, where the GIL
+    is at hand; the helper's newline counting holds the GIL, so it runs while this thread searches
+    and while ISA-L inflates the next block on its own thread. Results are recorded in block order;
+    at most PIPELINE_DEPTH blocks are in flight, so memory stays bounded. Blocks already read are
+    recorded even when the stream then fails (a truncated archive).
     """
-    pending: deque[tuple[Future[list[tuple[int, int]]], bytes, int]] = deque()
+    pending: deque[Future[BlockHits]] = deque()
     try:
-        for block, base in reader:
-            pending.append((searcher.submit(scanner.find_lines, block), block, base))
+        for block, piece, open_end in reader:
+            stored, found, redactions = scanner.prepare(block, open_end)
+            pending.append(helper.submit(scanner.examine, stored, found, piece, redactions))
             if len(pending) > PIPELINE_DEPTH:
-                found, done_block, done_base = pending.popleft()
-                scanner.record(done_block, done_base, found.result())
+                scanner.record(pending.popleft().result())
     finally:
         while pending:
-            found, done_block, done_base = pending.popleft()
-            scanner.record(done_block, done_base, found.result())
+            scanner.record(pending.popleft().result())
 
 
 def _scanned(reader: BlockReader, scanner: FileScanner) -> Iterator[tuple[bytes, int]]:
-    for block, base in reader:
-        scanner.scan_block(block, base)
-        yield block, base
+    """Scan each block, then hand it on (as stored: redacted) with the number of lines before it."""
+    for block, piece, open_end in reader:
+        base = scanner.lines
+        yield scanner.scan_block(block, piece, open_end), base
 
 
 def _lines(blocks: Iterator[tuple[bytes, int]]) -> Iterator[tuple[int, str]]:
@@ -442,16 +504,102 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class _Probe(PrefixedStream):
+class _Writer(Protocol):
+    def write(self, data: Any, /) -> int: ...
+    def close(self) -> None: ...
+
+
+class _StoredBlocks:
+    """What the sink stores of one member: the blocks written to it (gzipped again for ``*.gz``).
+
+    ``size`` is the number of bytes the sink received (None without a sink).
+    """
+
+    def __init__(self, writer: IO[bytes] | None, *, recompress: bool) -> None:
+        self._writer = writer
+        self.size: int | None = 0 if writer is not None else None
+        self._target: Any = self if writer is not None else None
+        if writer is not None and recompress:
+            self._target = isal_igzip.GzipFile(fileobj=_Counted(self), mode="wb", compresslevel=1, mtime=0)
+
+    def write(self, data: Any) -> int:
+        if self._target is self:
+            return self._store(data)
+        if self._target is not None:
+            self._target.write(data)
+        return len(data)
+
+    def _store(self, data: Any) -> int:
+        assert self._writer is not None and self.size is not None
+        self._writer.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if self._target is not None and self._target is not self:
+            self._target.close()  # the gzip trailer; the sink's writer stays open for its owner
+        self._target = None
+
+
+class _Counted(io.RawIOBase):
+    """The file object a GzipFile writes its compressed bytes to: they go to the sink."""
+
+    def __init__(self, owner: _StoredBlocks) -> None:
+        self._owner = owner
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self._owner._store(data)
+
+
+class _LineIndexedWriter:
+    """Wraps the sink's writer: every byte written to the stored file also feeds its line index, so the
+    offsets are those of the stored bytes, whatever was done to them on the way (redaction)."""
+
+    def __init__(self, target: _Writer, lines: LineIndexBuilder) -> None:
+        self._target = target
+        self._lines = lines
+
+    def write(self, data: Any) -> int:
+        self._lines.feed(data)
+        return int(self._target.write(data))
+
+    def close(self) -> None:
+        self._target.close()
+
+
+class _Probe(io.RawIOBase):
     """Peeks at the first bytes of a stream to tell text from binary, then reads through."""
 
     def __init__(self, source: ByteStream) -> None:
-        head = source.read(BINARY_PROBE_BYTES)
-        super().__init__(head, source)
-        self._binary = b"\x00" in head
+        self._head = source.read(BINARY_PROBE_BYTES)
+        self._binary = b"\x00" in self._head
+        self._source = source
+        self._source_readinto = getattr(source, "readinto", None)
 
     def is_binary(self) -> bool:
         return self._binary
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:  # the peeked bytes alone: a source that fails next must not take them with it
+            if 0 <= size < len(self._head):
+                out, self._head = self._head[:size], self._head[size:]
+                return out
+            out, self._head = self._head, b""
+            return out
+        return self._source.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head or self._source_readinto is None:
+            data = self.read(len(buffer))
+            buffer[: len(data)] = data
+            return len(data)
+        return int(self._source_readinto(buffer))
 
 
 class _BoundedGzip(io.RawIOBase):

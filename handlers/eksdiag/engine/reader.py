@@ -109,14 +109,18 @@ class _CountingReader(io.RawIOBase):
     def __init__(self, raw: ByteStream, on_read: Callable[[int], None]) -> None:
         self._raw = raw
         self._on_read = on_read
+        self._raw_readinto = getattr(raw, "readinto", None)
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+        if self._raw_readinto is not None:
+            n = int(self._raw_readinto(buffer) or 0)
+        else:
+            data = self._raw.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
         if n:
             self._on_read(n)
         return n
@@ -175,9 +179,11 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
         inflated: IO[bytes] = _open_decompressed(buffered)  # type: ignore[arg-type]
     else:
         inflated = buffered
-    counted = io.BufferedReader(_CountingReader(inflated, _count_uncompressed(report, limits)), 1024**2)
+    counted = _ForwardReader(_CountingReader(inflated, _count_uncompressed(report, limits)))
     try:
-        tar = tarfile.open(fileobj=counted, mode="r|")  # noqa: SIM115 - closed in the finally below
+        # "r:" over a forward-only stream: member data is read straight from the inflated stream, not
+        # through the 10 KiB record joins of stream mode ("r|"), which cost as much as the inflating
+        tar = tarfile.open(fileobj=counted, mode="r:")  # noqa: SIM115 - closed in the finally below
     except (tarfile.ReadError, EOFError, OSError, zlib.error) as exc:
         raise BundleError(f"not a tar or tar.gz bundle: {_reason(exc)}") from None
     wrapper = _WrapperFolder()
@@ -201,10 +207,14 @@ def _walk_tar_stream(raw: BinaryIO, limits: Limits, report: WalkReport) -> Itera
             if not info.isreg():
                 report.skip(name, _member_kind(info) + " skipped")
                 continue
-            stream = tar.extractfile(info)
+            stream: ByteStream | None
+            if info.sparse is None and counted.tell() == info.offset_data:
+                stream = _MemberReader(counted, info.size)  # straight from the inflated stream
+            else:  # pragma: no cover - GNU sparse members go through tarfile's own reader
+                stream = tar.extractfile(info)
             if stream is None:  # pragma: no cover - regular members always have a stream
                 continue
-            yield Member(name, info.size, float(info.mtime or 0), stream)  # type: ignore[arg-type]
+            yield Member(name, info.size, float(info.mtime or 0), stream)
     except LimitExceeded as exc:
         report.complete = False
         report.problems.append(f"stopped: {exc}")
@@ -307,6 +317,80 @@ class PrefixedStream(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+class _ForwardReader(io.RawIOBase):
+    """A stream that knows its position and seeks forward by reading: what tarfile's "r:" mode needs.
+
+    A tar is read in order, so tarfile only seeks to where it already is or further on (past the
+    unread rest of a member); a backward seek is an error, never a silent re-read.
+    """
+
+    def __init__(self, raw: _CountingReader) -> None:
+        self._raw = raw
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        got = self._raw.readinto(buffer)
+        self._pos += got
+        return got
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence != io.SEEK_SET:
+            raise OSError("the archive stream can only seek forward from its start")
+        if offset < self._pos:
+            raise OSError(f"the archive stream cannot seek back from {self._pos} to {offset}")
+        while offset > self._pos and self.read(min(offset - self._pos, 1024**2)):
+            pass
+        return self._pos
+
+
+class _MemberReader(io.RawIOBase):
+    """The ``size`` data bytes of the current tar member, read into the caller's buffer from the archive
+    stream (tarfile's own member reader copies each read twice). Ends early only with the archive,
+    raising tarfile.ReadError as tarfile does."""
+
+    def __init__(self, archive: _ForwardReader, size: int) -> None:
+        self._archive = archive
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._left <= 0 or not len(buffer):
+            return 0
+        view = memoryview(buffer).cast("B")
+        got = self._archive.readinto(view[: min(len(view), self._left)])
+        if not got:
+            raise tarfile.ReadError("unexpected end of data")
+        self._left -= got
+        return got
+
+    def read(self, size: int = -1) -> bytes:
+        want = self._left if size < 0 else min(size, self._left)
+        buffer = bytearray(want)
+        view = memoryview(buffer)
+        filled = 0
+        while filled < want:
+            filled += self.readinto(view[filled:])
+        return bytes(buffer)
 
 
 def _count_compressed(report: WalkReport) -> Callable[[int], None]:

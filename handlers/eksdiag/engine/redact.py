@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -288,9 +288,21 @@ class BlockRedactor:
     def __init__(self) -> None:
         self._pem_left = 0
 
-    def redact_block(self, block: bytes, line_base: int) -> tuple[bytes, list[Redaction]]:
-        """``block`` holds whole lines (the last may lack its newline); ``line_base`` lines precede it."""
+    @property
+    def in_key(self) -> bool:
+        """A PEM private key is open: the next lines are redacted whether or not a trigger is on them."""
+        return self._pem_left > 0
+
+    def redact_block(
+        self, block: bytes, line_base: int, trigger_lines: Sequence[int] | None = None
+    ) -> tuple[bytes, list[Redaction]]:
+        """``block`` holds whole lines (the last may lack its newline); ``line_base`` lines precede it.
+
+        ``trigger_lines``: the start offsets (ascending) of the lines a shared prefilter found
+        :data:`TRIGGERS` on (every such line, perhaps more), in place of searching the block here.
+        """
         trigger = _compiled()[0].search
+        starts = iter(trigger_lines) if trigger_lines is not None else None
         out: list[bytes] = []
         found: list[Redaction] = []
         size = len(block)
@@ -299,6 +311,10 @@ class BlockRedactor:
         while pos < size:
             if self._pem_left:
                 start = pos
+            elif starts is not None:
+                start = next((s for s in starts if s >= pos), -1)
+                if start < 0:
+                    break
             else:
                 match = trigger(block, pos)
                 if match is None:
@@ -407,7 +423,7 @@ class RedactingStream(io.RawIOBase):
         buf = self._pending + data if self._pending else data
         cut = buf.rfind(b"\n") + 1
         if cut == 0 and len(buf) > self._max_pending:
-            cut = _token_boundary(buf)
+            cut = token_boundary(buf)
         if cut == 0:
             self._pending = buf
             return
@@ -425,7 +441,7 @@ class RedactingStream(io.RawIOBase):
 _TOKEN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.-~%:@")
 
 
-def _token_boundary(buf: bytes) -> int:
+def token_boundary(buf: bytes) -> int:
     """Where to cut an over-long line so no token is split (just after its last separator byte)."""
     for at in range(len(buf) - 1, max(-1, len(buf) - 65536), -1):
         if buf[at] not in _TOKEN_BYTES:

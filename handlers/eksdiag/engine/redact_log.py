@@ -12,6 +12,7 @@ compressed again under its own name, so the tools that inflate ``*.gz`` files ke
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -103,6 +104,10 @@ class RedactionLog:
 
     def copy(self, path: str, text: ByteStream, writer: IO[bytes] | None, *, recompress: bool) -> StoredCopy:
         """``text`` (inflated) redacted, as the indexer reads it and as the sink stores it."""
+        return StoredCopy(RedactingStream(text, self.recorder(path)), writer, recompress=recompress)
+
+    def recorder(self, path: str) -> Callable[[Redaction], None]:
+        """Records the redactions of one file (what the indexer's own block pass finds goes here too)."""
 
         def record(redaction: Redaction) -> None:
             self.count += 1
@@ -111,7 +116,7 @@ class RedactionLog:
             if len(self.records) < MAX_RECORDS:
                 self.records.append({"file": path, "line": redaction.line, "kind": redaction.kind})
 
-        return StoredCopy(RedactingStream(text, record), writer, recompress=recompress)
+        return record
 
     def summary(self) -> dict[str, Any]:
         if not self.enabled:

@@ -1,10 +1,10 @@
 """Line-rule matching over large blocks of log text.
 
 The hot path of the indexer. A per-line Python loop cannot keep up with gzip, so each block of
-complete lines (about 1 MiB) is searched with one RE2 alternation of every rule that applies to
-the file: a linear-time DFA pass that touches Python only where something matched. Only the
-matched lines are classified rule by rule and counted; line numbers come from counting newlines
-between matches.
+complete lines (about 1 MiB) is searched for every rule that applies to the file in one linear pass
+(:class:`~eksdiag.engine.multimatch.PatternSet`: Hyperscan, or RE2 where it is missing), which touches
+Python only where something may match. Only those lines are classified rule by rule (RE2, exact) and
+counted; line numbers come from counting newlines up to each of them.
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ from __future__ import annotations
 import fnmatch
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import re2
 
 from eksdiag.engine.model import Evidence, Rule
+from eksdiag.engine.multimatch import Candidate, PatternSet, default_engine
 from eksdiag.engine.reader import ByteStream
+from eksdiag.engine.redact import BlockRedactor, Redaction
 
 EVIDENCE_HEAD = 3
 EVIDENCE_TAIL = 2
@@ -27,7 +31,7 @@ MAX_EVIDENCE_CHARS = 2000
 BINARY_PROBE_BYTES = 8192
 
 _OPTIONS = re2.Options()
-_OPTIONS.max_mem = 64 << 20  # room for the DFA of the combined alternation
+_OPTIONS.max_mem = 64 << 20
 
 
 def decode_line(raw: bytes) -> str:
@@ -49,16 +53,29 @@ class Occurrences:
     samples_tail: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=TIMELINE_SAMPLES))
 
     def add(self, lineno: int, raw: bytes) -> None:
-        self.count += 1
-        item = (lineno, bytes(raw[: MAX_EVIDENCE_CHARS * 4]))
-        if len(self.head) < EVIDENCE_HEAD:
-            self.head.append(item)
-        else:
-            self.tail.append(item)
-        if len(self.samples_head) < TIMELINE_SAMPLES:
-            self.samples_head.append(item)
-        else:
-            self.samples_tail.append(item)
+        self.add_many(lineno, raw, [(0, 0, len(raw))])
+
+    def add_many(self, base: int, block: bytes, items: list[tuple[int, int, int]]) -> None:
+        """Add the lines ``block[start:end]`` numbered ``base + offset``, in order: the same as one
+        :meth:`add` each, but only the lines that can still be kept as evidence or samples are copied
+        (a block may hold thousands)."""
+        self.count += len(items)
+        cap = MAX_EVIDENCE_CHARS * 4
+
+        def item(entry: tuple[int, int, int]) -> tuple[int, bytes]:
+            offset, start, end = entry
+            return base + offset, block[start : min(end, start + cap)]
+
+        taken = 0
+        while len(self.head) < EVIDENCE_HEAD and taken < len(items):
+            self.head.append(item(items[taken]))
+            taken += 1
+        self.tail.extend(item(entry) for entry in items[taken:][-EVIDENCE_TAIL:])
+        taken = 0
+        while len(self.samples_head) < TIMELINE_SAMPLES and taken < len(items):
+            self.samples_head.append(item(items[taken]))
+            taken += 1
+        self.samples_tail.extend(item(entry) for entry in items[taken:][-TIMELINE_SAMPLES:])
 
     @property
     def first(self) -> tuple[int, bytes]:
@@ -76,37 +93,68 @@ class Occurrences:
 
 
 class RuleSet:
-    """The line rules that apply to one kind of file, compiled once."""
+    """The line rules that apply to one kind of file: a view on a shared :class:`PatternSet`."""
 
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, rules: tuple[Rule, ...], patterns: PatternSet) -> None:
         self.rules = rules
-        patterns = [f"(?:{rule.pattern})" for rule in rules]
-        self.combined = re2.compile("|".join(patterns).encode(), _OPTIONS)
-        self._set = re2.Set.SearchSet(_OPTIONS)
-        for rule in rules:
-            self._set.Add(rule.pattern.encode())  # type: ignore[union-attr]
-        self._set.Compile()
+        self.patterns = patterns
+        ids = {pattern: i for i, pattern in enumerate(patterns.patterns)}
+        self._rules_of: dict[int, list[int]] = {}
+        for r, rule in enumerate(rules):
+            self._rules_of.setdefault(ids[rule.pattern or ""], []).append(r)
+        self.allowed = frozenset(self._rules_of)
+        self._plans: dict[tuple[int, ...], list[int]] = {}  # matching pattern ids -> rule indices, in order
+        self._decided: dict[frozenset[int], tuple[list[Rule] | None, bool, bool]] = {}
         self._guards = {
             i: tuple(re2.compile(g.encode(), _OPTIONS) for g in rule.guards)
             for i, rule in enumerate(rules)
             if rule.guards
         }
 
-    def classify(self, line: bytes) -> list[Rule]:
-        """Rules matching ``line`` after guards; a noise rule claims its line for itself."""
-        indices = self._set.Match(line)
-        if not indices:
+    def candidates(self, block: bytes) -> list[Candidate]:
+        return self.patterns.candidates(block, self.allowed)
+
+    def classify(self, line: bytes, ids: frozenset[int] | None = None) -> list[Rule]:
+        """Rules matching ``line`` after guards; a noise rule claims its line for itself. ``ids``: the
+        patterns that may match it, as :meth:`candidates` found them."""
+        if ids is not None:  # the common case, a line of a kind seen before: decided once per set of ids
+            rules, always, on_ascii = self.decided(ids)
+            if rules is not None and (always or (on_ascii and line.isascii())):
+                return rules
+        found = self.patterns.matches(line, self.allowed, ids)
+        if not found:
             return []
+        key = tuple(found)
+        indices = self._plans.get(key)
+        if indices is None:
+            indices = self._plans[key] = sorted(r for i in found for r in self._rules_of[i])
         matched: list[Rule] = []
-        for i in sorted(indices):
-            guards = self._guards.get(i)
+        for r in indices:
+            guards = self._guards.get(r)
             if guards and any(g.search(line) for g in guards):
                 continue
-            rule = self.rules[i]
+            rule = self.rules[r]
             if rule.category == "noise":
                 return [rule]
             matched.append(rule)
         return matched
+
+    def decided(self, ids: frozenset[int]) -> tuple[list[Rule] | None, bool, bool]:
+        """The rules of a line on which exactly ``ids`` matched (None if guards must look at the line),
+        and whether Hyperscan's word is exact for these ids always, or on ASCII lines (cached)."""
+        known = self._decided.get(ids)
+        if known is None:
+            known = self._decided[ids] = self._decide(ids)
+        return known
+
+    def _decide(self, ids: frozenset[int]) -> tuple[list[Rule] | None, bool, bool]:
+        ids = ids & self.allowed
+        indices = sorted(r for i in ids for r in self._rules_of[i])
+        if any(r in self._guards for r in indices):
+            return None, False, False
+        noise = next((self.rules[r] for r in indices if self.rules[r].category == "noise"), None)
+        rules = [noise] if noise is not None else [self.rules[r] for r in indices]
+        return rules, self.patterns.exact_for(ids, ascii_line=False), self.patterns.exact_for(ids, ascii_line=True)
 
 
 def rules_for_path(path: str, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
@@ -115,65 +163,191 @@ def rules_for_path(path: str, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
     )
 
 
+def compile_rules(rules: tuple[Rule, ...], engine: str | None = None) -> RuleSet:
+    """The compiled set for ``rules`` (cached), on ``engine`` or the default one (:func:`default_engine`).
+
+    Rules of the catalogue share the one :class:`PatternSet` of :func:`line_patterns` (compiled once
+    per process); other rules get a set of their own.
+    """
+    return _compiled(rules, engine or default_engine())
+
+
 @lru_cache(maxsize=256)
-def compile_rules(rules: tuple[Rule, ...]) -> RuleSet:
-    return RuleSet(rules)
+def _compiled(rules: tuple[Rule, ...], engine: str) -> RuleSet:
+    universe = line_patterns(engine)
+    known = set(universe.patterns.patterns)
+    if all(rule.pattern in known for rule in rules):
+        return RuleSet(rules, universe.patterns)
+    return RuleSet(rules, PatternSet(list(dict.fromkeys(rule.pattern or "" for rule in rules)), engine))
+
+
+@dataclass(frozen=True)
+class LinePatterns:
+    """Everything searched on every line in the one pass: the catalogue's line-rule patterns and the
+    redaction triggers (:data:`eksdiag.engine.redact.TRIGGERS`), ``triggers`` being the latter's ids."""
+
+    patterns: PatternSet
+    triggers: frozenset[int]
+
+
+def line_patterns(engine: str | None = None) -> LinePatterns:
+    """The shared patterns on ``engine`` or the default one, compiled once per process."""
+    return _line_patterns(engine or default_engine())
+
+
+@lru_cache(maxsize=4)
+def _line_patterns(engine: str) -> LinePatterns:
+    from eksdiag.engine.redact import TRIGGERS
+    from eksdiag.engine.rules import CATALOGUE  # the catalogue imports the checks, which need no scanner
+
+    ordered = list(dict.fromkeys([*(rule.pattern for rule in CATALOGUE if rule.pattern is not None), *TRIGGERS]))
+    ids = {pattern: i for i, pattern in enumerate(ordered)}
+    return LinePatterns(PatternSet(ordered, engine), frozenset(ids[t] for t in TRIGGERS))
+
+
+@dataclass
+class Redacting:
+    """Redaction in the scanner's pass: the file's redactor (PEM state across blocks), where its findings
+    go, and where the redacted bytes are stored (the sink's writer, gzipped again for ``*.gz``)."""
+
+    redactor: BlockRedactor
+    record: Callable[[Redaction], None]
+    store: Any = None
+
+
+@dataclass
+class BlockHits:
+    """What one block held: its newlines, per rule the matching lines (index in the block, bytes), and
+    the secrets redacted in it (line numbers counted from the block's first line, 1)."""
+
+    newlines: int
+    block: bytes
+    hits: dict[str, tuple[Rule, list[tuple[int, int, int]]]]
+    """per rule, the matching lines as ``(offset, start, end)``: line ``offset`` of the block is
+    ``block[start:end]``"""
+    redactions: list[Redaction] = field(default_factory=list)
 
 
 class FileScanner:
-    """Scans the blocks of one file and aggregates matches per rule."""
+    """Scans the blocks of one file, redacts them, numbers their lines and aggregates matches per rule.
 
-    def __init__(self, path: str, ruleset: RuleSet | None, sink: Callable[[Occurrences], None]) -> None:
+    Per block, :meth:`prepare` finds the candidate lines in one pass for the rules and the redaction
+    triggers (Hyperscan or RE2, releasing the GIL), redacts the secrets on trigger lines and stores
+    the redacted block; :meth:`examine` counts newlines and classifies the rule candidates;
+    :meth:`record` numbers and aggregates them. :meth:`examine` may run on another thread;
+    :meth:`record` must see the blocks in order. :meth:`scan_block` does all three.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        ruleset: RuleSet | None,
+        sink: Callable[[Occurrences], None],
+        redacting: Redacting | None = None,
+        engine: str | None = None,
+        search_helper: Executor | None = None,
+    ) -> None:
         self.path = path
         self._ruleset = ruleset
         self._by_rule: dict[str, Occurrences] = {}
         self._sink = sink
+        self._redacting = redacting
+        self._helper = search_helper  # searches the second half of each block while this thread does the first
+        self._rules = ruleset.allowed if ruleset is not None else frozenset()
+        self._patterns: PatternSet | None = ruleset.patterns if ruleset is not None else None
+        self._triggers: frozenset[int] = frozenset()
+        if redacting is not None:
+            shared = line_patterns(engine)
+            if self._patterns is None or self._patterns is shared.patterns:
+                self._patterns, self._triggers = shared.patterns, shared.triggers
+        self.lines = 0
+        """Lines numbered so far (after the last block: the file's line count)."""
 
-    def scan_block(self, block: bytes, line_base: int) -> None:
-        """``block`` holds whole lines and ends with a newline; ``line_base`` lines precede it."""
-        self.record(block, line_base, self.find_lines(block))
+    def scan_block(self, block: bytes, piece: bool = False, open_end: bool = False) -> bytes:
+        """``block`` holds whole lines and ends with a newline; with ``piece``, it is one part of a
+        longer line (its newline is not the line's end); with ``open_end`` that newline was added by
+        the reader. Returns the block as stored (redacted)."""
+        block, found, redactions = self.prepare(block, open_end)
+        self.record(self.examine(block, found, piece, redactions))
+        return block
 
-    def find_lines(self, block: bytes) -> list[tuple[int, int]]:
-        """``(start, end)`` of every line of ``block`` that some rule may match.
+    def prepare(self, block: bytes, open_end: bool = False) -> tuple[bytes, list[Candidate], list[Redaction]]:
+        """One pass over ``block`` for the rules' candidate lines and the redaction triggers; secrets on
+        trigger lines are redacted (the block is searched again for rules if anything changed) and the
+        redacted block is stored. Returns ``(block as stored, rule candidates, redactions)``."""
+        rules, patterns, redacting = self._rules, self._patterns, self._redacting
+        if redacting is None:
+            found = patterns.candidates(block, rules, self._helper) if patterns is not None and rules else []
+            return block, found, []
+        triggers = self._triggers
+        wanted = rules | triggers
+        found = patterns.candidates(block, wanted, self._helper) if patterns is not None and wanted else []
+        trigger_lines: list[int] | None = None
+        if triggers:
+            trigger_lines = [
+                start
+                for start, end, ids in found
+                if (ids is None or not ids.isdisjoint(triggers))
+                and patterns is not None
+                and patterns.matches(block[start:end], triggers, ids)
+            ]
+        redactions: list[Redaction] = []
+        if trigger_lines is None or trigger_lines or redacting.redactor.in_key:
+            redacted, redactions = redacting.redactor.redact_block(block, 0, trigger_lines)
+            if redacted is not block:
+                block = redacted
+                found = patterns.candidates(block, rules) if patterns is not None and rules else []
+        if redacting.store is not None:
+            redacting.store.write(block[:-1] if open_end else block)
+        if triggers:
+            found = [(start, end, ids) for start, end, ids in found if ids is None or not ids.isdisjoint(rules)]
+        return block, found, redactions
 
-        Only RE2 work (it releases the GIL), so blocks can be searched on another thread while the
-        next block is read and inflated.
-        """
-        ruleset = self._ruleset
-        if ruleset is None:
+    def search(self, block: bytes) -> list[Candidate]:
+        """The lines of ``block`` that some rule may match (:meth:`PatternSet.candidates`)."""
+        if self._ruleset is None:
             return []
-        search = ruleset.combined.search
-        spans: list[tuple[int, int]] = []
-        pos = 0
-        while True:
-            match = search(block, pos)
-            if match is None:
-                return spans
-            start = match.start()
-            line_start = block.rfind(b"\n", 0, start) + 1
-            line_end = block.find(b"\n", start)
-            if line_end < 0:
-                line_end = len(block)
-            spans.append((line_start, line_end))
-            pos = line_end + 1
+        return self._ruleset.candidates(block)
 
-    def record(self, block: bytes, line_base: int, spans: list[tuple[int, int]]) -> None:
-        """Classify the candidate lines and aggregate them with their exact line numbers."""
-        if not spans or self._ruleset is None:
-            return
-        classify = self._ruleset.classify
-        count_nl = block.count
-        counted_pos = 0
-        counted = line_base
-        for line_start, line_end in spans:
-            counted += count_nl(b"\n", counted_pos, line_start)
-            counted_pos = line_start
-            line = block[line_start:line_end]
-            for rule in classify(line):
-                occ = self._by_rule.get(rule.id)
-                if occ is None:
-                    occ = self._by_rule[rule.id] = Occurrences(rule, self.path)
-                occ.add(counted + 1, line)
+    def examine(
+        self, block: bytes, found: list[Candidate], piece: bool = False, redactions: list[Redaction] | None = None
+    ) -> BlockHits:
+        """Count the block's newlines and classify its candidate lines (a piece's newline is not counted)."""
+        count = block.count
+        hits: dict[str, tuple[Rule, list[tuple[int, int, int]]]] = {}
+        pos = index = 0
+        if self._ruleset is not None:
+            classify, decided = self._ruleset.classify, self._ruleset.decided
+            ascii_block = block.isascii()
+            for start, end, ids in found:
+                index += count(b"\n", pos, start)
+                pos = start
+                rules = None
+                if ids is not None and ascii_block:  # most lines: no RE2 needed, no copy of the line
+                    known, always, on_ascii = decided(ids)
+                    if always or on_ascii:
+                        rules = known
+                if rules is None:
+                    rules = classify(block[start:end], ids)
+                for rule in rules:
+                    group = hits.get(rule.id)
+                    if group is None:
+                        group = hits[rule.id] = (rule, [])
+                    group[1].append((index, start, end))
+        return BlockHits(index + count(b"\n", pos) - (1 if piece else 0), block, hits, redactions or [])
+
+    def record(self, found: BlockHits) -> None:
+        """Aggregate the hits of the next block with their exact line numbers."""
+        base = self.lines + 1
+        for rule_id, (rule, items) in found.hits.items():
+            occ = self._by_rule.get(rule_id)
+            if occ is None:
+                occ = self._by_rule[rule_id] = Occurrences(rule, self.path)
+            occ.add_many(base, found.block, items)
+        if found.redactions and self._redacting is not None:
+            for redaction in found.redactions:
+                self._redacting.record(Redaction(self.lines + redaction.line, redaction.kind))
+        self.lines += found.newlines
 
     def finish(self) -> None:
         for occ in self._by_rule.values():
@@ -181,41 +355,76 @@ class FileScanner:
 
 
 class BlockReader:
-    """Iterate ``(block, line_base)``: blocks of whole lines, each ending with a newline.
+    """Iterate ``(block, piece, open_end)``: blocks of whole lines, each ending with a newline.
 
-    A final line without a newline gets one. A line longer than ``max_line_bytes`` is yielded in
-    pieces that all carry the same line number, so memory stays bounded on hostile input.
-    After iteration, ``lines`` is the number of lines read.
+    A final line without a newline gets one (``open_end``). A line longer than ``max_line_bytes`` is
+    yielded in pieces (``piece`` and ``open_end`` true, a newline added) that all belong to the same
+    line, so memory stays bounded on hostile input; ``cut_piece(buffer)`` may choose where a piece
+    ends (between tokens, so no secret is cut in two). Reads go straight into one reused buffer
+    (``readinto``); each block is one copy of it. When the stream fails, the bytes read before are
+    yielded first, then the error is raised.
     """
 
-    def __init__(self, stream: ByteStream, chunk_bytes: int, max_line_bytes: int) -> None:
+    def __init__(
+        self,
+        stream: ByteStream,
+        chunk_bytes: int,
+        max_line_bytes: int,
+        cut_piece: Callable[[bytes], int] | None = None,
+    ) -> None:
         self._stream = stream
         self._chunk = chunk_bytes
         self._max_line = max_line_bytes
-        self.lines = 0
+        self._cut_piece = cut_piece
         self.long_lines = 0
 
-    def __iter__(self) -> Iterator[tuple[bytes, int]]:
-        carry = b""
-        read = self._stream.read
+    def __iter__(self) -> Iterator[tuple[bytes, bool, bool]]:
+        chunk, max_line = self._chunk, self._max_line
+        buf = bytearray(chunk + max(chunk, max_line))
+        view = memoryview(buf)
+        readinto = readinto_of(self._stream)
+        filled = 0  # bytes in buf: the unfinished line carried over, then what was read after it
         while True:
-            data = read(self._chunk)
-            if not data:
-                if carry:
-                    yield carry + b"\n", self.lines
-                    self.lines += 1
+            try:
+                got = readinto(view[filled : filled + chunk])
+            except Exception:
+                if filled:  # a truncated stream: what was read still counts
+                    yield bytes(view[:filled]) + b"\n", False, True
+                raise
+            if not got:
+                if filled:
+                    yield bytes(view[:filled]) + b"\n", False, True
                 return
-            buf = carry + data if carry else data
-            cut = buf.rfind(b"\n") + 1
+            filled += got
+            cut = buf.rfind(b"\n", filled - got, filled) + 1  # the carried part holds no newline
             if cut == 0:
-                if len(buf) >= self._max_line:
+                if filled >= max_line:
                     self.long_lines += 1
-                    yield buf + b"\n", self.lines  # a piece of an over-long line; same line number
-                    carry = b""
-                else:
-                    carry = buf
+                    piece = bytes(view[:filled])
+                    end = (self._cut_piece(piece) or filled) if self._cut_piece is not None else filled
+                    yield piece[:end] + b"\n", True, True
+                    rest = filled - end
+                    if rest:
+                        buf[:rest] = piece[end:]
+                    filled = rest
                 continue
-            block = buf[:cut] if cut < len(buf) else buf
-            carry = buf[cut:]
-            yield block, self.lines
-            self.lines += block.count(b"\n")
+            block = bytes(view[:cut])
+            rest = filled - cut
+            if rest:
+                buf[:rest] = bytes(view[cut:filled])
+            filled = rest
+            yield block, False, False
+
+
+def readinto_of(stream: Any) -> Callable[[memoryview], int]:
+    """``stream.readinto`` when it has one, else a ``read`` and a copy."""
+    method = getattr(stream, "readinto", None)
+    if method is not None:
+        return method  # type: ignore[no-any-return]
+
+    def readinto(target: memoryview) -> int:
+        data = stream.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    return readinto

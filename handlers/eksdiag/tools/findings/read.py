@@ -14,7 +14,7 @@ from typing import Any
 from eksdiag.adapters import safe_member_path
 from eksdiag.tools.base import ToolContext, ToolError
 from eksdiag.tools.findings._common import LoadedBundle, brief, resolve_bundle
-from eksdiag.tools.findings._files import iter_lines
+from eksdiag.tools.findings._files import lines_from
 from eksdiag.tools.validate import finding_id as check_finding_id
 
 NAME = "read"
@@ -123,9 +123,7 @@ def _read_lines(ctx: ToolContext, bundle: LoadedBundle, path: str, start: int, c
     end_byte = 0
     last = start - 1
     more = False
-    for line in iter_lines(ctx, bundle.bundle_id, path):
-        if line.number < start:
-            continue
+    for line in lines_from(ctx, bundle.bundle_id, path, start):
         text = line.text
         cost = json_cost(text) + 2  # and its "\n"
         if len(lines) >= count or (
