@@ -141,6 +141,10 @@ class _TimedSink:
     def open(self, path: str) -> Any:
         return _TimedWriter(self._inner.open(path), self._stop_at, self._budget)
 
+    def open_line_index(self, path: str) -> Any:
+        """The line index of a large extracted file (engine/lineindex.py), stored beside it."""
+        return _TimedWriter(self._inner.open_line_index(path), self._stop_at, self._budget)
+
     def wait(self) -> None:
         self._inner.wait()
 
