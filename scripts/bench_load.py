@@ -1,31 +1,38 @@
-"""Load benchmark of the local MCP server over loopback HTTP, with the official MCP client (bounded).
+"""Load benchmark of the local MCP server over loopback HTTP (bounded; prints figures, asserts nothing).
 
 Starts ``eksdiag serve --transport http`` on the seed bundles plus one bundle holding a large log,
 imports them, then measures, in the same run:
 
-(a) load: ``--clients`` concurrent MCP sessions, each calling findings___errors, findings___read (by
-    finding id) and findings___summarize ``--rounds`` times: p50/p99 per tool (issue 14's goal:
-    p99 <= 1 s for each);
+(0) protocol: the official MCP SDK client (its default protocol, and the initialize handshake) calls
+    each measured tool once; its answers must equal the light client's, else the bench stops;
+(a) load: ``--clients`` MCP sessions, each its own client (initialize handshake, its own session id
+    and HTTP connection), call findings___errors, findings___read (by finding id) and
+    findings___summarize ``--rounds`` times, all starting together: p50/p99 per tool (issue 14's goal:
+    p99 <= 1 s for each), with the CPU the server and the load generator spent per call;
 (b) fairness: cheap calls (runbooks___list_sops, nodelog___status) from ``--cheap-clients`` sessions
     for ``--seconds``, first alone (the baseline), then while ``--searchers`` sessions run expensive
-    searches over the large log: p50/p99 of the cheap calls both ways, and their ratio.
+    searches over the large log: p50/p99 of the cheap calls both ways, and their ratio (issue 13).
 
-Latencies are measured by the client around each ``call_tool``. Prints figures only; nothing is
-asserted. The last line is: ``bench-load: load p99 <s> s, cheap p99 <s> s alone, <s> s under searches``.
+The load generator is one asyncio process speaking MCP streamable HTTP (protocol 2025-11-25) with
+httpx: a fleet of SDK clients costs more CPU per call than the server, and on one machine it would
+measure itself. Latency is measured around each call: request sent to JSON-RPC response parsed.
+The last line is: ``bench-load: load p99 <s> s, cheap p99 <s> s alone, <s> s under searches``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +44,9 @@ from tests.tools.local_server import http_server_process  # noqa: E402
 
 BIG_INSTANCE = "i-0b16b16b16b16b16b"
 QUANTILES = (50, 99)
+LOAD_TOOLS = ("findings___errors", "findings___read", "findings___summarize")
+CHEAP_TOOLS = ("runbooks___list_sops", "nodelog___status")
+PROTOCOL_VERSION = "2025-11-25"
 
 
 # ---------------------------------------------------------------- bundles and the server
@@ -69,20 +79,154 @@ def serving(folder: Path) -> Iterator[tuple[str, str, int]]:
         yield url, token_file.read_text().strip(), proc.pid
 
 
+# ---------------------------------------------------------------- the light MCP client
+
+
+class ProtocolError(RuntimeError):
+    """The server answered outside the MCP streamable HTTP transport's rules."""
+
+
+class McpSession:
+    """One MCP client over streamable HTTP: the initialize handshake, then requests carrying the
+    session id and protocol version headers; each answer is read as the transport says a server may
+    send it, one JSON body or an SSE stream in which the response to this request is one event."""
+
+    def __init__(self, url: str, token: str) -> None:
+        import httpx2
+
+        self.url = url
+        # one connection per client, as a separate agent would have
+        self.http = httpx2.AsyncClient(
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+                "Content-Type": "application/json",
+            },
+            timeout=180,
+            limits=httpx2.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        self.headers: dict[str, str] = {}
+        self._ids = 0
+
+    async def open(self) -> None:
+        result = await self.request(
+            "initialize",
+            {
+                "protocolVersion": PROTOCOL_VERSION,
+                "capabilities": {},
+                "clientInfo": {"name": "bench-load", "version": "1"},
+            },
+        )
+        if result.get("protocolVersion") != PROTOCOL_VERSION:
+            raise ProtocolError(f"server negotiated {result.get('protocolVersion')!r}, not {PROTOCOL_VERSION}")
+        self.headers["MCP-Protocol-Version"] = PROTOCOL_VERSION
+        answer = await self.http.post(
+            self.url, content=_encode(_message("notifications/initialized")), headers=self.headers
+        )
+        if answer.status_code != 202:
+            raise ProtocolError(f"notifications/initialized answered HTTP {answer.status_code}, not 202")
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """``tools/call``: the CallToolResult (a tool error is a result with ``isError``)."""
+        return await self.request("tools/call", {"name": tool, "arguments": arguments})
+
+    async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        import httpx2
+
+        self._ids += 1
+        request_id = self._ids
+        body = _encode(_message(method, params, request_id))
+        async with self.http.stream("POST", self.url, content=body, headers=self.headers) as response:
+            if response.status_code != 200:
+                await response.aread()
+                raise ProtocolError(f"{method} answered HTTP {response.status_code}: {response.text[:200]}")
+            if method == "initialize" and "mcp-session-id" in response.headers:
+                self.headers["Mcp-Session-Id"] = response.headers["mcp-session-id"]
+            kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+            if kind == "application/json":
+                return _result_of(json.loads(await response.aread()), request_id)
+            if kind != "text/event-stream":
+                raise ProtocolError(f"{method} answered with content type {kind!r}")
+            async for event in httpx2.EventSource(response):
+                if event.event != "message" or not event.data:
+                    continue  # a priming event (id only) or another event type
+                message = json.loads(event.data)
+                if message.get("id") == request_id and ("result" in message or "error" in message):
+                    return _result_of(message, request_id)
+                if "id" in message and "method" in message:
+                    raise ProtocolError(f"the server sent a request ({message['method']}) this client does not serve")
+        raise ProtocolError(f"the SSE stream of {method} ended without its response")
+
+    async def aclose(self) -> None:
+        if "Mcp-Session-Id" in self.headers:
+            with contextlib.suppress(Exception):
+                await self.http.delete(self.url, headers=self.headers)
+        await self.http.aclose()
+
+
+def _message(method: str, params: dict[str, Any] | None = None, request_id: int | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if request_id is not None:
+        message["id"] = request_id
+    if params is not None:
+        message["params"] = params
+    return message
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode("utf-8")
+
+
+def _result_of(message: Any, request_id: int) -> dict[str, Any]:
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or message.get("id") != request_id:
+        raise ProtocolError(f"not the JSON-RPC response to request {request_id}: {str(message)[:200]}")
+    if "error" in message:
+        raise ProtocolError(f"JSON-RPC error: {message['error']}")
+    result = message.get("result")
+    if not isinstance(result, dict):
+        raise ProtocolError(f"JSON-RPC result is not an object: {str(result)[:200]}")
+    return result
+
+
+@contextlib.asynccontextmanager
+async def sessions(url: str, token: str, count: int) -> AsyncIterator[list[McpSession]]:
+    """``count`` initialized sessions (opened a few at a time, as agents would start), closed on exit."""
+    opened: list[McpSession] = [McpSession(url, token) for _ in range(count)]
+    gate = asyncio.Semaphore(16)
+
+    async def open_one(session: McpSession) -> None:
+        async with gate:
+            await session.open()
+
+    try:
+        await asyncio.gather(*(open_one(s) for s in opened))
+        yield opened
+    finally:
+        await asyncio.gather(*(s.aclose() for s in opened), return_exceptions=True)
+
+
 # ---------------------------------------------------------------- measuring
 
 
 class Samples:
+    """Latencies per tool and the error codes answered."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, list[float]] = {}
         self.errors: dict[str, int] = {}
-        self.cpu = 0.0  # client CPU seconds from the start to the end of the phase
 
-    def add(self, tool: str, seconds: float, result: Any) -> None:
-        self.seconds.setdefault(tool, []).append(seconds)
-        if getattr(result, "is_error", False):
-            code = json.loads(result.content[0].text).get("error", {}).get("code", "?")
+    async def timed(self, session: McpSession, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        result = await session.call(tool, arguments)
+        self.seconds.setdefault(tool, []).append(time.perf_counter() - started)
+        if result.get("isError"):
+            code = json.loads(result["content"][0]["text"]).get("error", {}).get("code", "?")
             self.errors[code] = self.errors.get(code, 0) + 1
+        return result
+
+    @property
+    def calls(self) -> int:
+        return sum(len(v) for v in self.seconds.values())
 
     @staticmethod
     def quantile(values: list[float], q: int) -> float:
@@ -90,7 +234,7 @@ class Samples:
             return values[0] if values else float("nan")
         return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
-    def line(self, tools: list[str]) -> str:
+    def line(self, tools: tuple[str, ...]) -> str:
         parts = []
         for tool in tools:
             values = self.seconds.get(tool, [])
@@ -98,56 +242,14 @@ class Samples:
             parts.append(f"{tool.split('___')[1]} n={len(values)} p50={p50:.3f}s p99={p99:.3f}s")
         return "; ".join(parts)
 
-    def p99(self, tools: list[str]) -> float:
+    def p99(self, tools: tuple[str, ...]) -> float:
         return self.quantile([s for t in tools for s in self.seconds.get(t, [])], 99)
 
 
-async def _session(url: str, token: str) -> Any:
-    """An MCP session (its own HTTP connection pool), tools listed: what an agent does before calling."""
-    import httpx2
-    from mcp import Client
-    from mcp.client.streamable_http import streamable_http_client
-
-    stack = contextlib.AsyncExitStack()
-    http = await stack.enter_async_context(
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=120)
-    )
-    client = await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
-    await client.list_tools()
-    return stack, client
-
-
-async def _timed(client: Any, samples: Samples, tool: str, args: dict[str, Any]) -> Any:
-    started = time.perf_counter()
-    result = await client.call_tool(tool, args)
-    samples.add(tool, time.perf_counter() - started, result)
-    return result
-
-
-async def prepare(url: str, token: str) -> dict[str, Any]:
-    """Import the bundles; the faulty bundle's id and its worst finding's id."""
-    stack, client = await _session(url, token)
-    async with stack:
-        out: dict[str, Any] = {}
-        for instance in (seed.FAULTY_ID, seed.HEALTHY_ID, BIG_INSTANCE):
-            result = await client.call_tool("nodelog___collect", {"instanceId": instance})
-            out[instance] = result.structured_content["bundleId"]
-        errors = await client.call_tool("findings___errors", {"bundleId": out[seed.FAULTY_ID], "pageSize": 1})
-        out["finding"] = errors.structured_content["findings"][0]["id"]
-        return out
-
-
-def process_cpu() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its live children (Linux ``/proc``; 0 elsewhere)."""
+    """CPU seconds of a process and its live children (its worker processes), from Linux ``/proc``."""
     total = 0.0
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    tick = os.sysconf("SC_CLK_TCK")
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -158,173 +260,197 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-class Barrier:
-    """Every session of every client process is connected (its tools listed) before the clock starts:
-    a process reports ready once all its sessions are, then all wait for the parent's go."""
-
-    def __init__(self, sessions: int, ready: Any, go: Any) -> None:
-        import anyio
-
-        self._left = sessions
-        self._all_here = anyio.Event()
-        self._ready, self._go = ready, go
-        self.started = anyio.Event()
-        if sessions == 0:
-            self._all_here.set()
-
-    async def arrive(self) -> None:
-        self._left -= 1
-        if self._left <= 0:
-            self._all_here.set()
-        await self.started.wait()
-
-    async def run(self) -> None:
-        """The process's side: report ready, wait for the go, start."""
-        import anyio
-
-        await self._all_here.wait()
-        self._ready.put(1)
-        await anyio.to_thread.run_sync(self._go.wait)
-        self.started.set()
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-async def load_clients(
-    url: str, token: str, ids: dict[str, Any], clients: int, rounds: int, ready: Any, go: Any
-) -> tuple[Samples]:
-    """(a), in one process: ``clients`` sessions connect, then all start together."""
-    import anyio
+class Meter:
+    """CPU of the server (with its workers) and of this process over a phase, and its wall time."""
 
-    samples = Samples()
+    def __init__(self, server_pid: int) -> None:
+        self.pid = server_pid
+        self.server = self.client = self.wall = 0.0
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[Meter]:
+        server, client, wall = tree_cpu(self.pid), own_cpu(), time.perf_counter()
+        yield self
+        self.server = tree_cpu(self.pid) - server
+        self.client = own_cpu() - client
+        self.wall = time.perf_counter() - wall
+
+    def line(self, calls: int) -> str:
+        per = 1000 / max(calls, 1)
+        return (
+            f"{calls} calls in {self.wall:.1f} s ({calls / max(self.wall, 1e-9):.0f}/s); CPU per call: server "
+            f"{self.server * per:.2f} ms, load generator {self.client * per:.2f} ms"
+        )
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+# ---------------------------------------------------------------- phases
+
+
+async def prepare(url: str, token: str) -> dict[str, str]:
+    """Import the bundles; the faulty bundle's id and its worst finding's id."""
+    async with sessions(url, token, 1) as (session,):
+        ids: dict[str, str] = {}
+        for instance in (seed.FAULTY_ID, seed.HEALTHY_ID, BIG_INSTANCE):
+            result = await session.call("nodelog___collect", {"instanceId": instance})
+            if result.get("isError"):
+                raise RuntimeError(f"collect {instance}: {result['content'][0]['text']}")
+            ids[instance] = result["structuredContent"]["bundleId"]
+        errors = await session.call("findings___errors", {"bundleId": ids[seed.FAULTY_ID], "pageSize": 1})
+        ids["finding"] = errors["structuredContent"]["findings"][0]["id"]
+        return ids
+
+
+def load_calls(ids: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     bid, finding = ids[seed.FAULTY_ID], ids["finding"]
-    barrier = Barrier(clients, ready, go)
+    return [
+        ("findings___errors", {"bundleId": bid, "pageSize": 10}),
+        ("findings___read", {"bundleId": bid, "findingId": finding}),
+        ("findings___summarize", {"bundleId": bid, "findingIds": [finding]}),
+    ]
 
-    async def one_client() -> None:
-        stack, client = await _session(url, token)
-        async with stack:
-            await barrier.arrive()
+
+async def protocol_check(url: str, token: str, ids: dict[str, str]) -> str:
+    """The official SDK client, in its default protocol and over the initialize handshake, gets the
+    same structured answers as the light client: the light client speaks the protocol right."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with sessions(url, token, 1) as (light,):
+        expected = {tool: (await light.call(tool, args))["structuredContent"] for tool, args in load_calls(ids)}
+    versions = []
+    for mode in ("auto", "legacy"):
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
+            Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+        ):
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            for tool, args in load_calls(ids):
+                if tool not in names:
+                    raise ProtocolError(f"the SDK client ({mode}) does not see {tool}")
+                answer = await client.call_tool(tool, args)
+                if answer.is_error or answer.structured_content != expected[tool]:
+                    raise ProtocolError(f"the SDK client ({mode}) and the light client disagree on {tool}")
+            versions.append(f"{mode}: {client.protocol_version}")
+    return ", ".join(versions)
+
+
+async def load_phase(url: str, token: str, ids: dict[str, str], clients: int, rounds: int, meter: Meter) -> Samples:
+    """(a): every session connected first, then all start together."""
+    samples = Samples()
+    calls = load_calls(ids)
+    async with sessions(url, token, clients) as opened:
+        start = asyncio.Event()
+
+        async def one_client(session: McpSession) -> None:
+            await start.wait()
             for _ in range(rounds):
-                await _timed(client, samples, "findings___errors", {"bundleId": bid, "pageSize": 10})
-                await _timed(client, samples, "findings___read", {"bundleId": bid, "findingId": finding})
-                await _timed(client, samples, "findings___summarize", {"bundleId": bid, "findingIds": [finding]})
+                for tool, args in calls:
+                    await samples.timed(session, tool, args)
 
-    async def clock() -> None:
-        await barrier.run()
-        samples.cpu = -process_cpu()
-
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(clock)
-        for _ in range(clients):
-            tasks.start_soon(one_client)
-    samples.cpu += process_cpu()
-    return (samples,)
+        tasks = [asyncio.create_task(one_client(s)) for s in opened]
+        await asyncio.sleep(0)
+        with meter.measure():
+            start.set()
+            await asyncio.gather(*tasks)
+    return samples
 
 
-async def cheap_clients(
-    url: str, token: str, ids: dict[str, Any], clients: int, searchers: int, seconds: float, ready: Any, go: Any
+async def cheap_phase(
+    url: str, token: str, ids: dict[str, str], clients: int, searchers: int, seconds: float
 ) -> tuple[Samples, Samples]:
-    """(b), in one process: the searchers start at the go, the cheap calls one second later (the
-    searches are running by then) and last ``seconds``."""
-    import anyio
-
+    """(b): the searchers start first; the cheap calls one second later (the searches are running by
+    then) and last ``seconds``; then every call still running is abandoned (its connection closed)."""
     cheap, expensive = Samples(), Samples()
     big, bid = ids[BIG_INSTANCE], ids[seed.FAULTY_ID]
     lead = 1.0 if searchers else 0.0
-    barrier = Barrier(searchers + clients, ready, go)
-    stop: list[float] = []
 
-    def running() -> bool:
-        return not stop or time.monotonic() < stop[0]
+    async def forever(session: McpSession, step: Callable[[McpSession], Awaitable[None]]) -> None:
+        while True:
+            await step(session)
 
-    async def cheap_client() -> None:
-        stack, client = await _session(url, token)
-        async with stack:
-            await barrier.arrive()
-            await anyio.sleep(lead)
-            while running():
-                await _timed(client, cheap, "runbooks___list_sops", {})
-                await _timed(client, cheap, "nodelog___status", {"bundleId": bid})
+    async def cheap_step(session: McpSession) -> None:
+        await cheap.timed(session, "runbooks___list_sops", {})
+        await cheap.timed(session, "nodelog___status", {"bundleId": bid})
 
-    async def searcher(n: int) -> None:
-        stack, client = await _session(url, token)
-        async with stack:
-            await barrier.arrive()
-            while running():
-                args = {"bundleId": big, "pattern": f"req=ffff{n:02x}[0-9a-f]*7$", "files": ["var_log/big.log"]}
-                await _timed(client, expensive, "findings___search", args)
+    def search_step(n: int) -> Callable[[McpSession], Awaitable[None]]:
+        args = {"bundleId": big, "pattern": f"req=ffff{n:02x}[0-9a-f]*7$", "files": ["var_log/big.log"]}
 
-    async def clock() -> None:
-        await barrier.run()
-        stop.append(time.monotonic() + lead + seconds)
-        await anyio.sleep(lead)
-        cheap.cpu = -process_cpu()
+        async def step(session: McpSession) -> None:
+            await expensive.timed(session, "findings___search", args)
 
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(clock)
-        for n in range(searchers):
-            tasks.start_soon(searcher, n)
-        for _ in range(clients):
-            tasks.start_soon(cheap_client)
-    cheap.cpu += process_cpu()
+        return step
+
+    async with sessions(url, token, clients + searchers) as opened:
+        running = [asyncio.create_task(forever(s, search_step(n))) for n, s in enumerate(opened[clients:])]
+        await asyncio.sleep(lead)
+        running += [asyncio.create_task(forever(s, cheap_step)) for s in opened[:clients]]
+        await asyncio.sleep(seconds)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
     return cheap, expensive
 
 
-def _worker(phase: str, args: tuple[Any, ...], out: Any, ready: Any, go: Any) -> None:
-    """One client process: its share of a phase; sends back the raw samples."""
-    import anyio
+async def bench(url: str, token: str, pid: int, opts: argparse.Namespace) -> tuple[Samples, Samples, Samples]:
+    started = time.monotonic()
+    ids = await prepare(url, token)
+    print(f"bench-load: imported 3 bundles ({opts.big_mib} MiB log) in {time.monotonic() - started:.1f} s")
+    versions = await protocol_check(url, token, ids)
+    print(f"bench-load: (0) the official MCP SDK client agrees with the light client ({versions})")
 
-    runner: Any = load_clients if phase == "load" else cheap_clients
-    parts = anyio.run(runner, *args, ready, go)
-    out.put([(p.seconds, p.errors, p.cpu) for p in parts])
+    meter = Meter(pid)
+    print(f"bench-load: (a) {load_average()} before")
+    load = await load_phase(url, token, ids, opts.clients, opts.rounds, meter)
+    print(f"bench-load: (a) {opts.clients} clients x {opts.rounds} rounds: {load.line(LOAD_TOOLS)}")
+    print(
+        f"bench-load: (a) {meter.line(load.calls)}; errors answered: {load.errors or 'none'}; goal p99 <= 1 s per tool"
+    )
 
-
-def run_phase(phase: str, shares: list[tuple[Any, ...]]) -> list[Samples]:
-    """Run a phase in one client process per share (a fleet of clients is not one event loop)."""
-    import multiprocessing
-
-    spawn = multiprocessing.get_context("spawn")
-    out, ready, go = spawn.Queue(), spawn.Queue(), spawn.Event()
-    workers = [spawn.Process(target=_worker, args=(phase, share, out, ready, go)) for share in shares]
-    for worker in workers:
-        worker.start()
-    for _ in workers:
-        ready.get(timeout=600)
-    go.set()
-    merged: list[Samples] = []
-    for _ in workers:
-        for i, (seconds, errors, cpu) in enumerate(out.get(timeout=900)):
-            while len(merged) <= i:
-                merged.append(Samples())
-            merged[i].cpu += cpu
-            for tool, values in seconds.items():
-                merged[i].seconds.setdefault(tool, []).extend(values)
-            for code, count in errors.items():
-                merged[i].errors[code] = merged[i].errors.get(code, 0) + count
-    for worker in workers:
-        worker.join(timeout=30)
-    return merged
+    runs: dict[int, tuple[Samples, Samples]] = {}
+    for searchers in (0, opts.searchers):
+        print(f"bench-load: (b) {load_average()} before the run with {searchers} searchers")
+        runs[searchers] = await cheap_phase(url, token, ids, opts.cheap_clients, searchers, opts.seconds)
+    alone, (loaded, searches) = runs[0][0], runs[opts.searchers]
+    print(f"bench-load: (b) cheap calls alone: {alone.line(CHEAP_TOOLS)}")
+    print(f"bench-load: (b) cheap calls under {opts.searchers} searches: {loaded.line(CHEAP_TOOLS)}")
+    print(
+        f"bench-load: (b) searches finished: {searches.line(('findings___search',))}; "
+        f"answered with errors: {searches.errors or 'none'}"
+    )
+    return load, alone, loaded
 
 
-def _split(total: int, parts: int) -> list[int]:
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+def run(main: Callable[[], Awaitable[Any]]) -> Any:
+    """The load generator's event loop: uvloop when installed (less CPU per call), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main())
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main())
 
 
 def main(argv: list[str] | None = None) -> int:
-    import anyio
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_LOAD_CLIENTS", "100")))
-    parser.add_argument("--rounds", type=int, default=3, help="errors+read+summarize rounds per client")
-    parser.add_argument("--procs", type=int, default=4, help="client processes the sessions are spread over")
+    parser.add_argument("--rounds", type=int, default=5, help="errors+read+summarize rounds per client")
     parser.add_argument("--cheap-clients", type=int, default=4)
     parser.add_argument("--searchers", type=int, default=int(os.environ.get("BENCH_LOAD_SEARCHERS", "45")))
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each cheap-call phase")
     parser.add_argument("--big-mib", type=int, default=int(os.environ.get("BENCH_LOAD_BIG_MIB", "256")))
     opts = parser.parse_args(argv)
-    procs = max(1, opts.procs)
-    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"bench-load: {os.cpu_count()} CPUs, load average {load_avg:.1f} at start")
-    tools = ["findings___errors", "findings___read", "findings___summarize"]
-    cheap_tools = ["runbooks___list_sops", "nodelog___status"]
+    print(f"bench-load: {os.cpu_count()} CPUs, {load_average()} at start")
 
     with tempfile.TemporaryDirectory(prefix="eksdiag-bench-load-") as work:
         folder = Path(work) / "bundles"
@@ -332,35 +458,12 @@ def main(argv: list[str] | None = None) -> int:
         seed.build_seed_bundles(folder)
         big_bundle(folder, opts.big_mib)
         with serving(folder) as (url, token, pid):
-            started = time.monotonic()
-            ids = anyio.run(prepare, url, token)
-            print(f"bench-load: imported 3 bundles ({opts.big_mib} MiB log) in {time.monotonic() - started:.1f} s")
-
-            server_cpu = tree_cpu(pid)
-            (load,) = run_phase("load", [(url, token, ids, n, opts.rounds) for n in _split(opts.clients, procs)])
-            server_cpu = tree_cpu(pid) - server_cpu
-            calls = sum(len(v) for v in load.seconds.values())
-            print(f"bench-load: (a) {opts.clients} clients x {opts.rounds} rounds: {load.line(tools)}")
-            print(
-                f"bench-load: (a) {calls} calls, errors answered: {load.errors or 'none'}; CPU: server "
-                f"{server_cpu:.1f} s ({1000 * server_cpu / max(calls, 1):.1f} ms/call), client processes "
-                f"{load.cpu:.1f} s ({1000 * load.cpu / max(calls, 1):.1f} ms/call); goal p99 <= 1 s per tool"
-            )
-
-            runs: dict[int, list[Samples]] = {}
-            for searchers in (0, opts.searchers):
-                splits = zip(_split(opts.cheap_clients, procs), _split(searchers, procs), strict=True)
-                runs[searchers] = run_phase("cheap", [(url, token, ids, c, n, opts.seconds) for c, n in splits])
-            alone, (loaded, searches) = runs[0][0], runs[opts.searchers]
-            print(f"bench-load: (b) cheap calls alone: {alone.line(cheap_tools)}")
-            print(f"bench-load: (b) cheap calls under {opts.searchers} searches: {loaded.line(cheap_tools)}")
-            print(
-                f"bench-load: (b) searches: {searches.line(['findings___search'])}; "
-                f"answered with errors: {searches.errors or 'none'}"
-            )
-    base, under = alone.p99(cheap_tools), loaded.p99(cheap_tools)
+            load, alone, loaded = run(lambda: bench(url, token, pid, opts))
+    base, under = alone.p99(CHEAP_TOOLS), loaded.p99(CHEAP_TOOLS)
     print(f"bench-load: (b) cheap p99 ratio under searches / alone: {under / base:.2f}")
-    print(f"bench-load: load p99 {load.p99(tools):.3f} s, cheap p99 {base:.3f} s alone, {under:.3f} s under searches")
+    print(
+        f"bench-load: load p99 {load.p99(LOAD_TOOLS):.3f} s, cheap p99 {base:.3f} s alone, {under:.3f} s under searches"
+    )
     return 0
 
 

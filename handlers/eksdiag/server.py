@@ -35,9 +35,10 @@ from typing import Any
 
 from eksdiag.authz import DEFAULT_IDENTIFIER, ScopePolicy, token_scopes
 from eksdiag.engine.redact_log import NO_REDACT_WARNING
-from eksdiag.tools.admission import ISOLATED_CLASSES, Admission, WorkerProcesses, cost_of
+from eksdiag.tools.admission import ISOLATED_CLASSES, Admission, cost_of
 from eksdiag.tools.base import ToolContext, ToolError
 from eksdiag.tools.registry import ToolRun, ToolSpec, tools
+from eksdiag.tools.workers import WorkerProcesses
 
 LOG = logging.getLogger("eksdiag.server")
 
@@ -112,12 +113,24 @@ class JwtSettings:
         return jwt.encode(claims, self.dev_secret, algorithm="HS256")
 
 
+#: Seconds past ``exp`` a token is still accepted (clock skew between the issuer and this machine).
+JWT_LEEWAY = 30
+
+
 class JwtVerifier:
-    """An ``mcp`` TokenVerifier backed by PyJWT."""
+    """An ``mcp`` TokenVerifier backed by PyJWT.
+
+    An agent sends the same token with every call, so a token once verified is taken again from a
+    small cache, without its signature checked, for at most :attr:`REUSE_SECONDS` and never past its
+    expiry (with the leeway); a key removed from the JWKS stops its tokens within that time."""
+
+    REUSE_SECONDS = 60.0
+    CACHE_SIZE = 1024
 
     def __init__(self, settings: JwtSettings) -> None:
         self.settings = settings
         self._jwks: Any = None
+        self._verified: dict[str, tuple[float, Any]] = {}  # token -> (good until, epoch s; AccessToken)
 
     def _key_for(self, token: str) -> Any:
         import jwt
@@ -152,7 +165,7 @@ class JwtVerifier:
                 issuer=self.settings.effective_issuer,
                 audience=self.settings.audience,
                 options={"require": ["exp", "iss"], "verify_aud": self.settings.audience is not None},
-                leeway=30,
+                leeway=JWT_LEEWAY,
             )
         except (jwt.PyJWTError, OSError, ValueError, TypeError, KeyError):
             # TypeError: a header naming another key family (ES256 over an RSA key) reaches the
@@ -166,10 +179,18 @@ class JwtVerifier:
         import anyio
         from mcp.server.auth.provider import AccessToken
 
-        claims = await anyio.to_thread.run_sync(self.check, token)
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and now < known[0]:
+            return known[1]
+        if self.settings.development:
+            claims = self.check(token)  # HMAC with a key in memory: microseconds, no I/O
+        else:
+            claims = await anyio.to_thread.run_sync(self.check, token)  # may fetch or read the JWKS
         if claims is None:
+            self._verified.pop(token, None)
             return None
-        return AccessToken(
+        access = AccessToken(
             token=token,
             client_id=str(claims.get("client_id") or claims.get("azp") or claims.get("sub") or "unknown"),
             scopes=sorted(token_scopes(claims)),
@@ -177,6 +198,17 @@ class JwtVerifier:
             subject=claims.get("sub"),
             claims={"iss": claims.get("iss")},
         )
+        self._remember(token, access, min(now + self.REUSE_SECONDS, float(claims["exp"]) + JWT_LEEWAY))
+        return access
+
+    def _remember(self, token: str, access: Any, until: float) -> None:
+        if len(self._verified) >= self.CACHE_SIZE:
+            now = time.time()
+            for stale in [t for t, (good, _) in self._verified.items() if good <= now]:
+                del self._verified[stale]
+            while len(self._verified) >= self.CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = (until, access)
 
 
 def write_token_file(path: str | Path, token: str) -> None:
@@ -294,10 +326,10 @@ def build_server(
             try:
                 async with gate.admit(name, client_keys(context)) as threads:
                     if isolated:
-                        work = partial(processes.call, name, arguments)  # type: ignore[union-attr]
+                        result = await processes.call(name, arguments)  # type: ignore[union-attr]
                     else:
                         work = partial(run_call, tool.spec, tool.run, arguments, ctx)
-                    result = await anyio.to_thread.run_sync(work, limiter=threads)
+                        result = await anyio.to_thread.run_sync(work, limiter=threads)
             except ToolError as err:
                 result = err.to_result()
             text = json.dumps(result, ensure_ascii=False)

@@ -61,6 +61,19 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     return _validator(json.dumps(schema, sort_keys=True))
 
 
+_SPEC_VALIDATORS: dict[int, tuple[ToolSpec, Draft202012Validator]] = {}
+
+
+def spec_validator(spec: ToolSpec) -> Draft202012Validator:
+    """The validator of a tool's input schema, found by the spec itself: a server calls the same few
+    specs all day, and the schema's text (``validator_for``'s key) costs as much to make as a
+    validation."""
+    hit = _SPEC_VALIDATORS.get(id(spec))
+    if hit is None or hit[0] is not spec:  # the spec kept in the entry: its id cannot be reused
+        hit = _SPEC_VALIDATORS[id(spec)] = (spec, validator_for(spec.input_schema))
+    return hit[1]
+
+
 def _where(error: ValidationError) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{echo(str(p), 40)[1:-1]}" for p in error.absolute_path)
     return path.lstrip(".") or "arguments"
@@ -118,13 +131,16 @@ def _apply_defaults(schema: dict[str, Any], value: Any) -> None:
             _apply_defaults(sub, value[key])
 
 
-def validate_arguments(input_schema: dict[str, Any], args: Any) -> dict[str, Any]:
-    """Validated copy of ``args`` with schema defaults applied; raises ``ToolError("InvalidArgument")``."""
+def validate_arguments(
+    input_schema: dict[str, Any], args: Any, validator: Draft202012Validator | None = None
+) -> dict[str, Any]:
+    """Validated copy of ``args`` with schema defaults applied; raises ``ToolError("InvalidArgument")``.
+    ``validator`` is ``input_schema``'s when the caller has it already."""
     if args is None:
         args = {}
     if not isinstance(args, dict):
         raise ToolError("InvalidArgument", f"arguments must be a JSON object, got {type(args).__name__}")
-    validator = validator_for(input_schema)
+    validator = validator or validator_for(input_schema)
     errors = sorted(validator.iter_errors(args), key=lambda e: list(e.absolute_path))
     if errors:
         first = best_match(errors) or errors[0]
@@ -157,7 +173,7 @@ def call_tool(spec: ToolSpec, args: Any, ctx: ToolContext, run: ToolRun | None =
     Any other exception propagates: it is a real fault.
     """
     try:
-        clean = validate_arguments(spec.input_schema, args)
+        clean = validate_arguments(spec.input_schema, args, spec_validator(spec))
         result = (run or spec.run)(clean, ctx)
     except ToolError as err:
         return shape_error(err, ctx)
