@@ -47,6 +47,8 @@ QUANTILES = (50, 99)
 LOAD_TOOLS = ("findings___errors", "findings___read", "findings___summarize")
 CHEAP_TOOLS = ("runbooks___list_sops", "nodelog___status")
 PROTOCOL_VERSION = "2025-11-25"
+JSON_ANSWERS = "JSON answers"
+SSE_ANSWERS = "SSE answers"
 
 
 # ---------------------------------------------------------------- bundles and the server
@@ -72,10 +74,10 @@ def big_bundle(folder: Path, mib: int) -> Path:
 
 
 @contextlib.contextmanager
-def serving(folder: Path) -> Iterator[tuple[str, str, int]]:
+def serving(folder: Path, *options: str) -> Iterator[tuple[str, str, int]]:
     """``eksdiag serve`` on HTTP at a free loopback port: yields its URL, bearer token and pid."""
-    token_file = folder.parent / "token"
-    with http_server_process(folder, "--token-file", str(token_file)) as (url, proc):
+    token_file = folder.parent / f"token{len(list(folder.parent.glob('token*')))}"
+    with http_server_process(folder, "--token-file", str(token_file), *options) as (url, proc):
         yield url, token_file.read_text().strip(), proc.pid
 
 
@@ -402,21 +404,30 @@ async def cheap_phase(
     return cheap, expensive
 
 
-async def bench(url: str, token: str, pid: int, opts: argparse.Namespace) -> tuple[Samples, Samples, Samples]:
+async def connect(url: str, token: str, label: str) -> dict[str, str]:
+    """Import the bundles (an import already done answers at once) and check the protocol."""
     started = time.monotonic()
     ids = await prepare(url, token)
-    print(f"bench-load: imported 3 bundles ({opts.big_mib} MiB log) in {time.monotonic() - started:.1f} s")
     versions = await protocol_check(url, token, ids)
-    print(f"bench-load: (0) the official MCP SDK client agrees with the light client ({versions})")
-
-    meter = Meter(pid)
-    print(f"bench-load: (a) {load_average()} before")
-    load = await load_phase(url, token, ids, opts.clients, opts.rounds, meter)
-    print(f"bench-load: (a) {opts.clients} clients x {opts.rounds} rounds: {load.line(LOAD_TOOLS)}")
     print(
-        f"bench-load: (a) {meter.line(load.calls)}; errors answered: {load.errors or 'none'}; goal p99 <= 1 s per tool"
+        f"bench-load: {label}: bundles ready in {time.monotonic() - started:.1f} s; "
+        f"the official MCP SDK client agrees with the light client ({versions})"
     )
+    return ids
 
+
+async def measure_load(url: str, token: str, pid: int, opts: argparse.Namespace, label: str) -> tuple[Samples, Meter]:
+    ids = await connect(url, token, label)
+    meter = Meter(pid)
+    print(f"bench-load: (a) {label}: {load_average()} before")
+    load = await load_phase(url, token, ids, opts.clients, opts.rounds, meter)
+    print(f"bench-load: (a) {label}: {opts.clients} clients x {opts.rounds} rounds: {load.line(LOAD_TOOLS)}")
+    print(f"bench-load: (a) {label}: {meter.line(load.calls)}; errors answered: {load.errors or 'none'}")
+    return load, meter
+
+
+async def measure_fairness(url: str, token: str, opts: argparse.Namespace) -> tuple[Samples, Samples]:
+    ids = await prepare(url, token)
     runs: dict[int, tuple[Samples, Samples]] = {}
     for searchers in (0, opts.searchers):
         print(f"bench-load: (b) {load_average()} before the run with {searchers} searchers")
@@ -428,7 +439,7 @@ async def bench(url: str, token: str, pid: int, opts: argparse.Namespace) -> tup
         f"bench-load: (b) searches finished: {searches.line(('findings___search',))}; "
         f"answered with errors: {searches.errors or 'none'}"
     )
-    return load, alone, loaded
+    return alone, loaded
 
 
 def run(main: Callable[[], Awaitable[Any]]) -> Any:
@@ -458,11 +469,21 @@ def main(argv: list[str] | None = None) -> int:
         seed.build_seed_bundles(folder)
         big_bundle(folder, opts.big_mib)
         with serving(folder) as (url, token, pid):
-            load, alone, loaded = run(lambda: bench(url, token, pid, opts))
+            load, meter = run(lambda: measure_load(url, token, pid, opts, JSON_ANSWERS))
+            with serving(folder, "--sse-responses") as (sse_url, sse_token, sse_pid):
+                sse_load, sse_meter = run(lambda: measure_load(sse_url, sse_token, sse_pid, opts, SSE_ANSWERS))
+            alone, loaded = run(lambda: measure_fairness(url, token, opts))
+    calls = max(load.calls, 1)
+    json_ms, sse_ms = 1000 * meter.server / calls, 1000 * sse_meter.server / max(sse_load.calls, 1)
+    print(
+        f"bench-load: (a) goal p99 <= 1 s per tool; {SSE_ANSWERS} / {JSON_ANSWERS}: server CPU per call "
+        f"{sse_ms / json_ms:.2f}, p99 {sse_load.p99(LOAD_TOOLS) / load.p99(LOAD_TOOLS):.2f}"
+    )
     base, under = alone.p99(CHEAP_TOOLS), loaded.p99(CHEAP_TOOLS)
     print(f"bench-load: (b) cheap p99 ratio under searches / alone: {under / base:.2f}")
     print(
-        f"bench-load: load p99 {load.p99(LOAD_TOOLS):.3f} s, cheap p99 {base:.3f} s alone, {under:.3f} s under searches"
+        f"bench-load: load p99 {load.p99(LOAD_TOOLS):.3f} s ({json_ms:.2f} ms server CPU per call), "
+        f"cheap p99 {base:.3f} s alone, {under:.3f} s under searches"
     )
     return 0
 

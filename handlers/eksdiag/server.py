@@ -243,20 +243,22 @@ def client_keys(context: Any) -> tuple[str, ...]:
     return ()
 
 
-def run_call(spec: ToolSpec, run: ToolRun, arguments: Any, ctx: ToolContext) -> dict[str, Any]:
-    """One tool call as the server answers it: a fault becomes a structured error (logged with its
-    traceback here), never an exception text with server paths in it."""
-    from eksdiag.tools.dispatch import call_tool
+def run_call(spec: ToolSpec, run: ToolRun, arguments: Any, ctx: ToolContext) -> tuple[dict[str, Any], str]:
+    """One tool call as the server answers it, with its JSON text (non-ASCII kept as it is): a fault
+    becomes a structured error (logged with its traceback here), never an exception text with server
+    paths in it."""
+    from eksdiag.tools.dispatch import call_tool_encoded
 
     try:
-        return call_tool(spec, arguments, ctx, run=run)
+        return call_tool_encoded(spec, arguments, ctx, run=run, ensure_ascii=False)
     except Exception as exc:
         LOG.exception("tool %s failed", spec.full_name)
-        return ToolError(
+        fault = ToolError(
             "Upstream",
             f"internal error ({type(exc).__name__}) in {spec.full_name}; the server log has the details",
             retryable=True,
         ).to_result()
+        return fault, json.dumps(fault)
 
 
 def build_server(
@@ -326,13 +328,13 @@ def build_server(
             try:
                 async with gate.admit(name, client_keys(context)) as threads:
                     if isolated:
-                        result = await processes.call(name, arguments)  # type: ignore[union-attr]
+                        result, text = await processes.call(name, arguments)  # type: ignore[union-attr]
                     else:
                         work = partial(run_call, tool.spec, tool.run, arguments, ctx)
-                        result = await anyio.to_thread.run_sync(work, limiter=threads)
+                        result, text = await anyio.to_thread.run_sync(work, limiter=threads)
             except ToolError as err:
                 result = err.to_result()
-            text = json.dumps(result, ensure_ascii=False)
+                text = json.dumps(result)
             if "error" in result:
                 return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
             return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
@@ -379,12 +381,15 @@ def run_server(
     token_file: str | Path | None = None,
     redact: bool = True,
     allowed_hosts: Sequence[str] = (),
+    sse_responses: bool = False,
 ) -> None:
     """Serve the bundles in ``bundles_dir`` until interrupted.
 
     ``transport`` is ``stdio`` or ``http`` (streamable HTTP at ``http://host:port/mcp``). For HTTP,
     ``auth`` says how tokens are checked (default: a development token, printed on stderr and written
     to ``token_file`` when given); ``require_auth=False`` serves without a token (loopback only).
+    Each answer is one JSON body, or with ``sse_responses`` an SSE stream (keep-alive pings while a
+    long call runs, for a client or proxy that drops an idle response; more CPU per call).
     """
     from eksdiag.adapters import lifecycle
     from eksdiag.adapters.context import local_context
@@ -432,7 +437,9 @@ def run_server(
     print(f"eksdiag serve: accepted Host headers: {', '.join(security.allowed_hosts)}", file=sys.stderr, flush=True)
     import uvicorn
 
-    app = server.streamable_http_app(transport_security=security, host=host)
+    # By default one JSON body per answer: no tool streams progress or asks the client anything
+    # mid-call, and the SSE framing costs more CPU than the rest of a call (make bench-load measures both)
+    app = server.streamable_http_app(transport_security=security, host=host, json_response=not sse_responses)
     try:
         # no access log: a line per request is noise here and costs a few percent at hundreds of calls a second
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
@@ -512,6 +519,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token-file", help="also write the development token to this file")
     p.add_argument("--no-auth", action="store_true", help="HTTP without a token (loopback addresses only)")
     p.add_argument(
+        "--sse-responses",
+        action="store_true",
+        help="answer each HTTP call with an SSE stream instead of one JSON body: it sends keep-alive pings "
+        "while a long call (a large import) runs, for a client or proxy that drops an idle response; "
+        "costs more CPU per call",
+    )
+    p.add_argument(
         "--no-redact",
         action="store_true",
         help="UNSAFE, local use only: import bundles without redacting secrets; every tool then returns them "
@@ -557,6 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             token_file=opts.token_file,
             redact=not opts.no_redact,
             allowed_hosts=tuple(opts.allowed_host),
+            sse_responses=opts.sse_responses,
         )
     except KeyboardInterrupt:
         return 130

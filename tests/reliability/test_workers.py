@@ -4,6 +4,7 @@ waits for its call to end so no reply is left for the next call to read."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -28,8 +29,8 @@ def pool(bundles: Path) -> Iterator[WorkerProcesses]:
 
 def test_a_dead_worker_fails_only_its_own_call_and_is_replaced(pool: WorkerProcesses, seed: Any) -> None:
     async def main() -> tuple[list[dict[str, Any]], dict[str, Any], int]:
-        collected = await pool.call("nodelog___collect", {"instanceId": seed.faulty_instance})
-        assert collected["state"] == "indexed", collected
+        collected, text = await pool.call("nodelog___collect", {"instanceId": seed.faulty_instance})
+        assert collected["state"] == "indexed" and json.loads(text) == collected
         status = {"bundleId": collected["bundleId"]}
         victim = pool.pids()[0]  # the worker the next call takes
         os.kill(victim, signal.SIGKILL)
@@ -37,7 +38,7 @@ def test_a_dead_worker_fails_only_its_own_call_and_is_replaced(pool: WorkerProce
 
         async def ask() -> None:
             try:
-                answers.append(await pool.call("nodelog___status", status))
+                answers.append((await pool.call("nodelog___status", status))[0])
             except ToolError as err:  # what the server answers with it
                 answers.append(err.to_result())
 
@@ -45,7 +46,7 @@ def test_a_dead_worker_fails_only_its_own_call_and_is_replaced(pool: WorkerProce
             tasks.start_soon(ask)
             await anyio.sleep(0)
             tasks.start_soon(ask)
-        after = await pool.call("nodelog___status", status)
+        after, _ = await pool.call("nodelog___status", status)
         return answers, after, victim
 
     answers, after, victim = anyio.run(main)
@@ -74,7 +75,7 @@ def test_a_cancelled_call_ends_before_its_worker_serves_another(pool: WorkerProc
         busy_after_cancel = pool.busy
         # had the cancelled collect's reply been left on the socket, this call would read it
         # (``idempotent: false``: the first import's answer)
-        again = await pool.call("nodelog___collect", {"instanceId": seed.healthy_instance})
+        again, _ = await pool.call("nodelog___collect", {"instanceId": seed.healthy_instance})
         return busy_after_cancel, again
 
     busy, again = anyio.run(main)

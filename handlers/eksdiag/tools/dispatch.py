@@ -172,18 +172,29 @@ def call_tool(spec: ToolSpec, args: Any, ctx: ToolContext, run: ToolRun | None =
     ``run`` overrides the module's function (the local server's ``collect`` and ``status``).
     Any other exception propagates: it is a real fault.
     """
+    return call_tool_encoded(spec, args, ctx, run)[0]
+
+
+def call_tool_encoded(
+    spec: ToolSpec, args: Any, ctx: ToolContext, run: ToolRun | None = None, *, ensure_ascii: bool = True
+) -> tuple[dict[str, Any], str]:
+    """:func:`call_tool`, and the result's JSON text for a caller that sends it on (the MCP server's
+    text content): encoded once, and the size cap measures that very text."""
     try:
         clean = validate_arguments(spec.input_schema, args, spec_validator(spec))
         result = (run or spec.run)(clean, ctx)
     except ToolError as err:
-        return shape_error(err, ctx)
+        shaped = shape_error(err, ctx)
+        return shaped, json.dumps(shaped, ensure_ascii=ensure_ascii)
     if not isinstance(result, dict):
         raise TypeError(f"tool {spec.full_name} returned {type(result).__name__}, expected a dict")
-    size = len(json.dumps(result, default=str).encode("utf-8"))
+    text = json.dumps(result, default=str, ensure_ascii=ensure_ascii)
+    size = len(text) if ensure_ascii else len(text.encode("utf-8"))
     if size > MAX_RESULT_BYTES:
-        return ToolError(
+        refused = ToolError(
             "InvalidArgument",
             f"the result would be {size} bytes, over the {MAX_RESULT_BYTES}-byte limit; ask for less "
             "(smaller page size, line or byte range)",
         ).to_result()
-    return result
+        return refused, json.dumps(refused, ensure_ascii=ensure_ascii)
+    return result, text

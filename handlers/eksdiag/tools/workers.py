@@ -84,14 +84,14 @@ class _Worker:
         self.process = process
         self.sock = sock
 
-    async def call(self, tool: str, arguments: Any) -> dict[str, Any]:
-        """One request and its reply; ``ConnectionError`` when the worker is gone."""
+    async def call(self, tool: str, arguments: Any) -> tuple[dict[str, Any], str]:
+        """One request and its reply (``run_call``'s); ``ConnectionError`` when the worker is gone."""
         loop = asyncio.get_running_loop()
         request = pickle.dumps((tool, arguments), protocol=pickle.HIGHEST_PROTOCOL)
         await loop.sock_sendall(self.sock, _HEADER.pack(len(request)) + request)
         size = _HEADER.unpack(await self._read(loop, _HEADER.size))[0]
-        result: dict[str, Any] = pickle.loads(await self._read(loop, size))  # noqa: S301 - our own worker
-        return result
+        reply: tuple[dict[str, Any], str] = pickle.loads(await self._read(loop, size))  # noqa: S301 - our worker
+        return reply
 
     async def _read(self, loop: asyncio.AbstractEventLoop, size: int) -> bytearray:
         data = bytearray(size)
@@ -158,10 +158,11 @@ class WorkerProcesses:
         while len(self._all) < self.workers:
             self._idle.append(self._spawn())
 
-    async def call(self, tool: str, arguments: Any) -> dict[str, Any]:
-        """Run one call in a worker. Like a thread, a call once started is not abandoned when its
-        caller is cancelled: the cancellation waits for its reply, so a worker is never handed on
-        with a reply still to come and admission's counts stay true."""
+    async def call(self, tool: str, arguments: Any) -> tuple[dict[str, Any], str]:
+        """Run one call in a worker: the result and its JSON text (see ``server.run_call``). Like a
+        thread, a call once started is not abandoned when its caller is cancelled: the cancellation
+        waits for its reply, so a worker is never handed on with a reply still to come and admission's
+        counts stay true."""
         import anyio
 
         if self._freed is None:
@@ -174,7 +175,7 @@ class WorkerProcesses:
                 raise ToolError("Upstream", f"cannot start a worker process ({exc.strerror})", retryable=True) from None
         with anyio.CancelScope(shield=True):
             try:
-                result = await worker.call(tool, arguments)
+                reply = await worker.call(tool, arguments)
             except (ConnectionError, EOFError, OSError):
                 self._all.discard(worker)
                 await anyio.to_thread.run_sync(worker.stop)
@@ -188,7 +189,7 @@ class WorkerProcesses:
             finally:
                 async with self._freed:
                     self._freed.notify()
-        return result
+        return reply
 
     def close(self) -> None:
         for worker in list(self._all):
