@@ -8,7 +8,9 @@ imports them, then measures, in the same run:
 (a) load: ``--clients`` MCP sessions, each its own client (initialize handshake, its own session id
     and HTTP connection), call findings___errors, findings___read (by finding id) and
     findings___summarize ``--rounds`` times, all starting together: p50/p99 per tool (issue 14's goal:
-    p99 <= 1 s for each), with the CPU the server and the load generator spent per call;
+    p99 <= 1 s for each), with the CPU the server and the load generator spent per call; first on the
+    server as it answers by default (one JSON body per answer), then on a second server started with
+    ``--sse-responses`` (an SSE stream per answer), and the ratio of the two;
 (b) fairness: cheap calls (runbooks___list_sops, nodelog___status) from ``--cheap-clients`` sessions
     for ``--seconds``, first alone (the baseline), then while ``--searchers`` sessions run expensive
     searches over the large log: p50/p99 of the cheap calls both ways, and their ratio (issue 13).
@@ -16,7 +18,8 @@ imports them, then measures, in the same run:
 The load generator is one asyncio process speaking MCP streamable HTTP (protocol 2025-11-25) with
 httpx: a fleet of SDK clients costs more CPU per call than the server, and on one machine it would
 measure itself. Latency is measured around each call: request sent to JSON-RPC response parsed.
-The last line is: ``bench-load: load p99 <s> s, cheap p99 <s> s alone, <s> s under searches``.
+The last line is: ``bench-load: load p99 <s> s (<ms> ms server CPU per call), cheap p99 <s> s alone,
+<s> s under searches``.
 """
 
 from __future__ import annotations
@@ -435,9 +438,10 @@ async def measure_fairness(url: str, token: str, opts: argparse.Namespace) -> tu
     alone, (loaded, searches) = runs[0][0], runs[opts.searchers]
     print(f"bench-load: (b) cheap calls alone: {alone.line(CHEAP_TOOLS)}")
     print(f"bench-load: (b) cheap calls under {opts.searchers} searches: {loaded.line(CHEAP_TOOLS)}")
+    done = searches.line(("findings___search",))
     print(
-        f"bench-load: (b) searches finished: {searches.line(('findings___search',))}; "
-        f"answered with errors: {searches.errors or 'none'}"
+        f"bench-load: (b) {opts.searchers} searchers: {done}, answered with errors: {searches.errors or 'none'}; "
+        "the others were still searching or waiting for a worker when the phase ended"
     )
     return alone, loaded
 
