@@ -80,7 +80,7 @@ def _denied(err: ClientError) -> PermissionError:
 
 
 class _Expression:
-    """Builds the names and values of one DynamoDB expression (``#n0``/``:v0`` placeholders)."""
+    """Builds the names and values of one DynamoDB expression (``#n0`` names, ``:v0`` values)."""
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
