@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eksdiag.engine import multimatch, scanner
 from eksdiag.engine.indexer import Limits, index_bundle
 from eksdiag.engine.multimatch import ENGINE_ENV, hyperscan_available
 from hypothesis import HealthCheck, given, settings
@@ -52,6 +54,33 @@ def test_seed_bundles(seed_bundles: tuple[Path, Path], monkeypatch: pytest.Monke
         fast = index_with("hyperscan", bundle, monkeypatch)
         assert fast["findings"], "the seed bundle has findings"
         assert fast == index_with("re2", bundle, monkeypatch)
+
+
+@pytest.fixture
+def any_bytes_automaton(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The shared patterns compiled afresh with the automaton of any bytes used from the first block
+    with a non-ASCII byte (by default RE2 confirms such lines while they are few)."""
+    monkeypatch.setattr(multimatch, "GENERAL_AFTER_LINES", 0)
+    scanner._line_patterns.cache_clear()
+    scanner._compiled.cache_clear()
+    yield
+    monkeypatch.undo()
+    scanner._line_patterns.cache_clear()
+    scanner._compiled.cache_clear()
+
+
+@pytest.mark.usefixtures("any_bytes_automaton")
+def test_bundles_of_non_ascii_lines_with_the_automaton_of_any_bytes(
+    seed_bundles: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [line.encode() for line in LINES] + [b"\xff\xfe" + line.encode() for line in LINES]
+    members = {path: b"\n".join(lines[i::2] + lines[1 + i % 2 :: 3]) for i, path in enumerate(PATHS)}
+    data = _pack(members)
+    fast = index_with("hyperscan", io.BytesIO(data), monkeypatch)
+    assert fast["findings"] and fast == index_with("re2", io.BytesIO(data), monkeypatch)
+    assert scanner.line_patterns("hyperscan").patterns._general_state == "compiled"
+    for bundle in seed_bundles:
+        assert index_with("hyperscan", bundle, monkeypatch) == index_with("re2", bundle, monkeypatch)
 
 
 def _pack(members: dict[str, bytes]) -> bytes:

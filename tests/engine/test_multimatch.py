@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 import re2
+from eksdiag.engine import multimatch
 from eksdiag.engine.multimatch import ENGINES, LINE_EVENTS, PatternSet, event_budget, hyperscan_available
-from eksdiag.engine.superset import Unsupported, byte_superset
+from eksdiag.engine.newlines import STRIDE
+from eksdiag.engine.superset import Unsupported, byte_superset, rewrite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +17,21 @@ ENGINE_PARAMS = [
     for e in ENGINES
 ]
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="no hyperscan")
+#: How blocks are searched: Hyperscan with the automaton for ASCII blocks (lines holding other bytes
+#: confirmed with RE2 while they are few), Hyperscan with the automaton of any bytes compiled at once,
+#: and the RE2 fallback.
+MODES = ("hyperscan", "hyperscan-general", "re2")
+MODE_PARAMS = [
+    pytest.param(m, marks=pytest.mark.skipif(m != "re2" and not hyperscan_available(), reason="no hyperscan"))
+    for m in MODES
+]
+
+
+def matcher_for(mode: str, patterns: list[str]) -> PatternSet:
+    matcher = PatternSet(patterns, "re2" if mode == "re2" else "hyperscan")
+    if mode == "hyperscan-general":
+        matcher.general_after_lines = 0
+    return matcher
 
 
 def re2_lines(patterns: list[str], text: bytes) -> list[int]:
@@ -70,14 +87,15 @@ DIFFERENCES = [
 ]
 
 
-@pytest.mark.parametrize("engine", ENGINE_PARAMS)
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 @pytest.mark.parametrize(("pattern", "line"), DIFFERENCES)
-def test_the_prefilter_finds_what_re2_finds_where_the_syntaxes_differ(engine: str, pattern: str, line: bytes) -> None:
+def test_the_prefilter_finds_what_re2_finds_where_the_syntaxes_differ(mode: str, pattern: str, line: bytes) -> None:
     assert re2.compile(pattern.encode()).search(line), "the row itself is wrong"
     text = b"noise before\n" + line + b"\nnoise after\n"
-    matcher = PatternSet([pattern], engine)
+    matcher = matcher_for(mode, [pattern])
     assert candidate_lines(matcher, text) == [1]
     assert matcher.matches(line) == [0]
+    assert exact_lines(matcher, text) == [1]
 
 
 def test_unsupported_syntax_is_searched_with_re2_and_says_why() -> None:
@@ -169,12 +187,96 @@ def test_generated_patterns_both_engines_find_exactly_what_re2_finds(
 ) -> None:
     text = b"".join(line + b"\n" for line in lines)
     expected = re2_lines(pattern_list, text)
-    for engine in ENGINES:
-        if engine == "hyperscan" and not hyperscan_available():
+    for mode in MODES:
+        if mode != "re2" and not hyperscan_available():
             continue
-        matcher = PatternSet(pattern_list, engine)
-        assert set(expected) <= set(candidate_lines(matcher, text)), (engine, pattern_list)
-        assert exact_lines(matcher, text) == expected, (engine, pattern_list)
+        matcher = matcher_for(mode, pattern_list)
+        assert set(expected) <= set(candidate_lines(matcher, text)), (mode, pattern_list)
+        assert exact_lines(matcher, text) == expected, (mode, pattern_list)
+
+
+ascii_line = st.text(
+    st.sampled_from(["a", "b", "k", "K", "s", "S", " ", "\t", "\x0b", ")", "1", ".", "-"]), max_size=10
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pattern_list=st.lists(patterns(), min_size=1, max_size=3), lines=st.lists(ascii_line, min_size=1, max_size=8))
+def test_blocks_of_ascii_bytes_use_forms_without_multibyte_alternatives_and_find_exactly_what_re2_finds(
+    pattern_list: list[str], lines: list[str]
+) -> None:
+    text = "".join(line + "\n" for line in lines).encode()
+    expected = re2_lines(pattern_list, text)
+    for mode in MODES:
+        if mode != "re2" and not hyperscan_available():
+            continue
+        matcher = matcher_for(mode, pattern_list)
+        assert set(expected) <= set(candidate_lines(matcher, text)), (mode, pattern_list)
+        assert exact_lines(matcher, text) == expected, (mode, pattern_list)
+
+
+# Forms for text of ASCII bytes: no multi-byte alternative, bounds as written, no fold sentinel needed.
+ASCII_FORMS = [
+    (r"[MNO][a-zA-Z\pN_-]{23,25}\.", r"[M-O](?:[\x2d0-9A-Z\x5fa-z]){23,25}\x2e"),
+    (r"a.{0,20}b", r"a(?:[\x00-\x09\x0b-\x7f]){0,20}b"),
+    (r"(?i)sk", r"[Ss][Kk]"),
+    (r"caf\x{E9}|bar", r"bar"),  # an ASCII line holds no U+00E9
+    (r"\x{E9}", None),
+]
+
+
+@pytest.mark.parametrize(("pattern", "form"), ASCII_FORMS)
+def test_the_form_for_ascii_text_is_exact_and_narrow(pattern: str, form: str | None) -> None:
+    rewritten = rewrite(pattern, ascii_text=True)
+    assert rewritten.form == form
+    assert rewritten.exact and not rewritten.folds
+    assert "\\x80" not in (rewritten.form or "") and "\\xc0" not in (rewritten.form or "")
+
+
+@needs_hyperscan
+def test_non_ascii_lines_are_confirmed_with_re2_until_the_automaton_of_any_bytes_pays_off() -> None:
+    matcher = PatternSet(["café", "plain"], "hyperscan")
+    matcher.general_after_lines = 3
+    text = "x\ncafé here\nplain\nnaïve\n".encode()
+    assert candidate_lines(matcher, text) == [1, 2, 3]  # the non-ASCII lines, and what the automaton found
+    assert exact_lines(matcher, text) == [1, 2]
+    assert matcher._general_state == "absent"
+    assert exact_lines(matcher, text) == [1, 2]  # four non-ASCII lines seen now: the next block compiles it
+    assert exact_lines(matcher, text) == [1, 2] and matcher._general_state == "compiled"
+    assert candidate_lines(matcher, text) == [1, 2]
+
+
+@needs_hyperscan
+def test_a_pattern_hyperscan_takes_only_in_prefilter_mode_is_confirmed_by_re2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = multimatch._hs_database
+
+    def strict_only_with_prefilter(forms: dict[int, str], flags: dict[int, int]) -> object:
+        if any("zz" in form and not flags[i] & multimatch.hyperscan.HS_FLAG_PREFILTER for i, form in forms.items()):
+            raise multimatch.hyperscan.error("Pattern is too large.")
+        return real(forms, flags)
+
+    monkeypatch.setattr(multimatch, "_hs_database", strict_only_with_prefilter)
+    matcher = PatternSet(["a(?:zz)+b", "plain"], "hyperscan")
+    assert 0 in matcher.hyperscan_ids and 0 not in matcher.residual
+    assert not matcher.exact_for(frozenset({0}), ascii_line=True)
+    assert matcher.exact_for(frozenset({1}), ascii_line=True)
+    assert exact_lines(matcher, b"azzzzb\nazzzb\nplain\n") == [0, 2]
+
+
+@needs_hyperscan
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(st.text(st.sampled_from(["a", "x", " ", "é"]), max_size=6), max_size=600))
+def test_the_pass_also_marks_every_stride_th_newline(lines: list[str]) -> None:
+    text = "".join(line + "\n" for line in lines).encode()
+    ends = [i + 1 for i, byte in enumerate(text) if byte == 0x0A]
+    for mode in ("hyperscan", "hyperscan-general"):
+        matcher = matcher_for(mode, ["x"])
+        found, marks = matcher.search(text)
+        assert marks == ends[STRIDE - 1 :: STRIDE]
+        assert found == matcher.candidates(text)
+    assert PatternSet(["x"], "re2").search(text)[1] is None
 
 
 # ----------------------------------------------------------------------------------- hostile blocks
@@ -188,6 +290,7 @@ def test_a_line_matching_at_every_byte_costs_one_re2_pass_not_a_callback_per_mat
     assert event_budget(len(text)) < 200_000
     assert candidate_lines(matcher, text) == [0, 101]
     assert matcher.storms == 1
+    assert matcher.search(text) == (matcher.candidates(text), None)  # the marks of a stopped scan are not used
     assert PatternSet(["CrashLoopBackOff", "x"], "re2").candidates(text) == matcher.candidates(text)
 
 

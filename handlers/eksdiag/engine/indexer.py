@@ -43,11 +43,11 @@ from eksdiag.engine.redact_log import RedactionLog, StoredCopy
 from eksdiag.engine.rules import CATALOGUE, rule_by_id
 from eksdiag.engine.scanner import (
     BINARY_PROBE_BYTES,
-    BlockHits,
     BlockReader,
     FileScanner,
     Occurrences,
     Redacting,
+    Searched,
     compile_rules,
     decode_line,
     rules_for_path,
@@ -55,7 +55,9 @@ from eksdiag.engine.scanner import (
 
 INDEX_SCHEMA = "eksdiag.index/1"
 MAX_EVIDENCE = 5
-PIPELINE_DEPTH = 2
+#: Blocks searched ahead of the one being finished; threads searching them (Hyperscan releases the GIL).
+PIPELINE_DEPTH = 3
+SEARCH_THREADS = 2
 _STREAM_ERRORS = (LimitExceeded, tarfile.ReadError, EOFError, zlib.error, OSError)
 _NESTED_ERRORS = (LimitExceeded, EOFError, zlib.error, gzip.BadGzipFile)
 _BUNDLE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -154,11 +156,8 @@ def index_bundle(
     if name is None:
         name = Path(os.fspath(source)).name if isinstance(source, (str, os.PathLike)) else "bundle"
     bundle_id = bundle_id or bundle_id_from_name(name)
-    with (
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="eksdiag-count") as searcher,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="eksdiag-search") as search_helper,
-    ):
-        run = _IndexRun(limits, sink, searcher, redact, search_helper)
+    with ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="eksdiag-search") as searchers:
+        run = _IndexRun(limits, sink, searchers, redact)
         for member in walk_bundle(source, limits, run.report):
             try:
                 run.index_member(member)
@@ -176,15 +175,13 @@ class _IndexRun:
         self,
         limits: Limits,
         sink: MemberSink | None,
-        searcher: Executor,
+        searchers: Executor,
         redact: bool = True,
-        search_helper: Executor | None = None,
     ) -> None:
         self.limits = limits
         self.sink = sink
         self.redaction = RedactionLog(enabled=redact)
-        self.searcher = searcher
-        self.search_helper = search_helper
+        self.searchers = searchers
         self.report = WalkReport()
         self.occurrences: list[Occurrences] = []
         self.artifacts: dict[str, dict[str, Any]] = {}
@@ -274,15 +271,12 @@ class _IndexRun:
         reader = BlockReader(probe, self.limits.chunk_bytes, self.limits.max_line_bytes, cut)
         rules = rules_for_path(path, CATALOGUE)
         ruleset = compile_rules(rules) if rules else None
-        scanner = FileScanner(path, ruleset, self.occurrences.append, redacting, search_helper=self.search_helper)
+        scanner = FileScanner(path, ruleset, self.occurrences.append, redacting, search_helper=self.searchers)
         spec = spec_for(path)
-        if spec is None:
-            _scan_pipelined(reader, scanner, self.searcher)
-        else:
-            blocks = _scanned(reader, scanner)
-            self._parse_artifact(path, spec.kind, spec.parse, blocks)
-            for _ in blocks:  # scan whatever the parser did not read
-                pass
+        blocks = iter(reader)
+        if spec is not None:
+            self._parse_artifact(path, spec.kind, spec.parse, _scanned(blocks, scanner))
+        _scan_pipelined(blocks, scanner, self.searchers)  # whatever the parser did not read
         scanner.finish()
         entry["lines"] = scanner.lines
         if reader.long_lines:
@@ -380,31 +374,33 @@ class _IndexRun:
         return "unknown"
 
 
-def _scan_pipelined(reader: BlockReader, scanner: FileScanner, helper: Executor) -> None:
-    """Search (and redact, and store) each block on this thread while the helper thread counts and
-    classifies the previous ones.
+def _scan_pipelined(blocks: Iterator[tuple[bytes, bool, bool]], scanner: FileScanner, searchers: Executor) -> None:
+    """Search the blocks on the searcher threads, several at once, while this thread reads the next
+    ones and finishes the searched ones in order (redaction, storing, classifying, numbering).
 
-    The search (Hyperscan or RE2) releases the GIL, and its match callbacks run here, where the GIL
-    is at hand; the helper's newline counting holds the GIL, so it runs while this thread searches
-    and while ISA-L inflates the next block on its own thread. Results are recorded in block order;
-    at most PIPELINE_DEPTH blocks are in flight, so memory stays bounded. Blocks already read are
-    recorded even when the stream then fails (a truncated archive).
+    The searches (Hyperscan, or RE2) release the GIL for the most part, as ISA-L does while it inflates
+    on its own thread; this thread's work is the Python in between. At most PIPELINE_DEPTH blocks
+    wait, so memory stays bounded. Blocks already read are recorded even when the stream then fails
+    (a truncated archive).
     """
-    pending: deque[Future[BlockHits]] = deque()
+    pending: deque[tuple[Future[Searched], bool, bool]] = deque()
     try:
-        for block, piece, open_end in reader:
-            stored, found, redactions = scanner.prepare(block, open_end)
-            pending.append(helper.submit(scanner.examine, stored, found, piece, redactions))
+        for block, piece, open_end in blocks:
+            pending.append((searchers.submit(scanner.search, block), piece, open_end))
             if len(pending) > PIPELINE_DEPTH:
-                scanner.record(pending.popleft().result())
+                _finish_block(scanner, *pending.popleft())
     finally:
         while pending:
-            scanner.record(pending.popleft().result())
+            _finish_block(scanner, *pending.popleft())
 
 
-def _scanned(reader: BlockReader, scanner: FileScanner) -> Iterator[tuple[bytes, int]]:
+def _finish_block(scanner: FileScanner, searched: Future[Searched], piece: bool, open_end: bool) -> None:
+    scanner.record(scanner.examine(scanner.prepare(searched.result(), open_end), piece))
+
+
+def _scanned(blocks: Iterator[tuple[bytes, bool, bool]], scanner: FileScanner) -> Iterator[tuple[bytes, int]]:
     """Scan each block, then hand it on (as stored: redacted) with the number of lines before it."""
-    for block, piece, open_end in reader:
+    for block, piece, open_end in blocks:
         base = scanner.lines
         yield scanner.scan_block(block, piece, open_end), base
 

@@ -21,6 +21,7 @@ import re2
 
 from eksdiag.engine.model import Evidence, Rule
 from eksdiag.engine.multimatch import Candidate, PatternSet, default_engine
+from eksdiag.engine.newlines import BlockLines, newline_marks
 from eksdiag.engine.reader import ByteStream
 from eksdiag.engine.redact import BlockRedactor, Redaction
 
@@ -216,6 +217,20 @@ class Redacting:
 
 
 @dataclass
+class Searched:
+    """What the pass over one block found (:meth:`FileScanner.search`, on any thread): the candidate
+    lines for the rules and the redaction triggers, where every STRIDE-th line ends, and whether the
+    block holds ASCII bytes only."""
+
+    block: bytes
+    found: list[Candidate]
+    marks: list[int] | None
+    ascii: bool
+    redactions: list[Redaction] = field(default_factory=list)
+    """the secrets :meth:`FileScanner.prepare` redacted in it (lines counted from the block's first, 1)"""
+
+
+@dataclass
 class BlockHits:
     """What one block held: its newlines, per rule the matching lines (index in the block, bytes), and
     the secrets redacted in it (line numbers counted from the block's first line, 1)."""
@@ -231,11 +246,12 @@ class BlockHits:
 class FileScanner:
     """Scans the blocks of one file, redacts them, numbers their lines and aggregates matches per rule.
 
-    Per block, :meth:`prepare` finds the candidate lines in one pass for the rules and the redaction
-    triggers (Hyperscan or RE2, releasing the GIL), redacts the secrets on trigger lines and stores
-    the redacted block; :meth:`examine` counts newlines and classifies the rule candidates;
-    :meth:`record` numbers and aggregates them. :meth:`examine` may run on another thread;
-    :meth:`record` must see the blocks in order. :meth:`scan_block` does all three.
+    Per block: :meth:`search` finds the candidate lines in one pass for the rules and the redaction
+    triggers (Hyperscan or RE2) and where its lines end (Hyperscan), the GIL released for the most
+    part; it keeps no state, so blocks may be searched on several threads at once. Then, in block
+    order: :meth:`prepare` redacts the secrets on trigger lines and stores the redacted block,
+    :meth:`examine` classifies the rule candidates and numbers them, :meth:`record` aggregates them.
+    :meth:`scan_block` does it all for one block.
     """
 
     def __init__(
@@ -252,7 +268,7 @@ class FileScanner:
         self._by_rule: dict[str, Occurrences] = {}
         self._sink = sink
         self._redacting = redacting
-        self._helper = search_helper  # searches the second half of each block while this thread does the first
+        self._helper = search_helper  # searches the second half of a block in scan_block
         self._rules = ruleset.allowed if ruleset is not None else frozenset()
         self._patterns: PatternSet | None = ruleset.patterns if ruleset is not None else None
         self._triggers: frozenset[int] = frozenset()
@@ -260,6 +276,8 @@ class FileScanner:
             shared = line_patterns(engine)
             if self._patterns is None or self._patterns is shared.patterns:
                 self._patterns, self._triggers = shared.patterns, shared.triggers
+        self._wanted = self._rules | self._triggers
+        self._engine = self._patterns.engine if self._patterns is not None else (engine or default_engine())
         self.lines = 0
         """Lines numbered so far (after the last block: the file's line count)."""
 
@@ -267,22 +285,41 @@ class FileScanner:
         """``block`` holds whole lines and ends with a newline; with ``piece``, it is one part of a
         longer line (its newline is not the line's end); with ``open_end`` that newline was added by
         the reader. Returns the block as stored (redacted)."""
-        block, found, redactions = self.prepare(block, open_end)
-        self.record(self.examine(block, found, piece, redactions))
-        return block
+        searched = self.prepare(self.search(block, self._helper), open_end)
+        self.record(self.examine(searched, piece))
+        return searched.block
 
-    def prepare(self, block: bytes, open_end: bool = False) -> tuple[bytes, list[Candidate], list[Redaction]]:
-        """One pass over ``block`` for the rules' candidate lines and the redaction triggers; secrets on
-        trigger lines are redacted (the block is searched again for rules if anything changed) and the
-        redacted block is stored. Returns ``(block as stored, rule candidates, redactions)``."""
-        rules, patterns, redacting = self._rules, self._patterns, self._redacting
+    def search(self, block: bytes, helper: Executor | None = None) -> Searched:
+        """One pass over ``block`` for the candidate lines of the rules and the redaction triggers and for
+        its newlines (with a ``helper``, in two halves on two threads, the newlines in another pass).
+        Keeps no state: any thread, several blocks at once."""
+        return self._searched(block, self._wanted, helper)
+
+    def _searched(self, block: bytes, wanted: frozenset[int], helper: Executor | None = None) -> Searched:
+        ascii_block = block.isascii()
+        patterns = self._patterns
+        found: list[Candidate] = []
+        marks: list[int] | None = None
+        if patterns is not None and wanted:
+            if helper is not None:
+                found = patterns.candidates(block, wanted, helper, ascii_block)
+            else:
+                found, marks = patterns.search(block, wanted, ascii_block)
+        if marks is None:
+            marks = newline_marks(block, self._engine)
+        return Searched(block, found, marks, ascii_block)
+
+    def prepare(self, searched: Searched, open_end: bool = False) -> Searched:
+        """In block order: redact the secrets on the lines where a trigger matched (the block is searched
+        again if anything changed) and store the block as redacted. Returns the block as stored and
+        its rule candidates and the redactions."""
+        redacting = self._redacting
         if redacting is None:
-            found = patterns.candidates(block, rules, self._helper) if patterns is not None and rules else []
-            return block, found, []
-        triggers = self._triggers
-        wanted = rules | triggers
-        found = patterns.candidates(block, wanted, self._helper) if patterns is not None and wanted else []
+            return searched
+        block, found = searched.block, searched.found
+        patterns, rules, triggers = self._patterns, self._rules, self._triggers
         trigger_lines: list[int] | None = None
+        redactions: list[Redaction] = []
         if triggers:
             trigger_lines = [
                 start
@@ -291,37 +328,27 @@ class FileScanner:
                 and patterns is not None
                 and patterns.matches(block[start:end], triggers, ids)
             ]
-        redactions: list[Redaction] = []
         if trigger_lines is None or trigger_lines or redacting.redactor.in_key:
             redacted, redactions = redacting.redactor.redact_block(block, 0, trigger_lines)
-            if redacted is not block:
-                block = redacted
-                found = patterns.candidates(block, rules) if patterns is not None and rules else []
+            if redacted is not block:  # offsets moved: search the redacted block again, rules only
+                searched = self._searched(redacted, rules)
+                block, found = searched.block, searched.found
         if redacting.store is not None:
             redacting.store.write(block[:-1] if open_end else block)
         if triggers:
             found = [(start, end, ids) for start, end, ids in found if ids is None or not ids.isdisjoint(rules)]
-        return block, found, redactions
+        return Searched(block, found, searched.marks, searched.ascii, redactions)
 
-    def search(self, block: bytes) -> list[Candidate]:
-        """The lines of ``block`` that some rule may match (:meth:`PatternSet.candidates`)."""
-        if self._ruleset is None:
-            return []
-        return self._ruleset.candidates(block)
-
-    def examine(
-        self, block: bytes, found: list[Candidate], piece: bool = False, redactions: list[Redaction] | None = None
-    ) -> BlockHits:
-        """Count the block's newlines and classify its candidate lines (a piece's newline is not counted)."""
-        count = block.count
+    def examine(self, searched: Searched, piece: bool = False) -> BlockHits:
+        """Number the block's lines and classify its candidate lines (a piece's newline is not counted)."""
+        block = searched.block
+        lines = BlockLines(block, searched.marks)
         hits: dict[str, tuple[Rule, list[tuple[int, int, int]]]] = {}
-        pos = index = 0
         if self._ruleset is not None:
             classify, decided = self._ruleset.classify, self._ruleset.decided
-            ascii_block = block.isascii()
-            for start, end, ids in found:
-                index += count(b"\n", pos, start)
-                pos = start
+            ascii_block = searched.ascii
+            for start, end, ids in searched.found:
+                index = lines.before(start)
                 rules = None
                 if ids is not None and ascii_block:  # most lines: no RE2 needed, no copy of the line
                     known, always, on_ascii = decided(ids)
@@ -334,7 +361,7 @@ class FileScanner:
                     if group is None:
                         group = hits[rule.id] = (rule, [])
                     group[1].append((index, start, end))
-        return BlockHits(index + count(b"\n", pos) - (1 if piece else 0), block, hits, redactions or [])
+        return BlockHits(lines.total() - (1 if piece else 0), block, hits, searched.redactions)
 
     def record(self, found: BlockHits) -> None:
         """Aggregate the hits of the next block with their exact line numbers."""
