@@ -60,7 +60,7 @@ def test_seed_bundles(seed_bundles: tuple[Path, Path], monkeypatch: pytest.Monke
 def any_bytes_automaton(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The shared patterns compiled afresh with the automaton of any bytes used from the first block
     with a non-ASCII byte (by default RE2 confirms such lines while they are few)."""
-    monkeypatch.setattr(multimatch, "GENERAL_AFTER_LINES", 0)
+    monkeypatch.setattr(multimatch, "GENERAL_AFTER_BYTES", 0)
     scanner._line_patterns.cache_clear()
     scanner._compiled.cache_clear()
     yield

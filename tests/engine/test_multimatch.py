@@ -17,9 +17,9 @@ ENGINE_PARAMS = [
     for e in ENGINES
 ]
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="no hyperscan")
-#: How blocks are searched: Hyperscan with the automaton for ASCII blocks (lines holding other bytes
-#: confirmed with RE2 while they are few), Hyperscan with the automaton of any bytes compiled at once,
-#: and the RE2 fallback.
+#: How blocks are searched: Hyperscan with the automaton for ASCII blocks (other blocks searched with
+#: RE2 while they are few), Hyperscan with the automaton of any bytes compiled at the first non-ASCII
+#: block, and the RE2 fallback.
 MODES = ("hyperscan", "hyperscan-general", "re2")
 MODE_PARAMS = [
     pytest.param(m, marks=pytest.mark.skipif(m != "re2" and not hyperscan_available(), reason="no hyperscan"))
@@ -30,7 +30,7 @@ MODE_PARAMS = [
 def matcher_for(mode: str, patterns: list[str]) -> PatternSet:
     matcher = PatternSet(patterns, "re2" if mode == "re2" else "hyperscan")
     if mode == "hyperscan-general":
-        matcher.general_after_lines = 0
+        matcher.general_after_bytes = 0
     return matcher
 
 
@@ -234,16 +234,20 @@ def test_the_form_for_ascii_text_is_exact_and_narrow(pattern: str, form: str | N
 
 
 @needs_hyperscan
-def test_non_ascii_lines_are_confirmed_with_re2_until_the_automaton_of_any_bytes_pays_off() -> None:
+def test_non_ascii_blocks_are_searched_with_re2_until_the_automaton_of_any_bytes_pays_off() -> None:
     matcher = PatternSet(["café", "plain"], "hyperscan")
-    matcher.general_after_lines = 3
     text = "x\ncafé here\nplain\nnaïve\n".encode()
-    assert candidate_lines(matcher, text) == [1, 2, 3]  # the non-ASCII lines, and what the automaton found
+    matcher.general_after_bytes = 4 * len(text)  # two searches a round
+    for _ in range(2):
+        assert matcher.search(text).ascii is False
+        assert exact_lines(matcher, text) == [1, 2]
+        assert matcher._general_state == "absent"
+    found = matcher.search(text)  # past general_after_bytes: compiled now, and it marks newlines too
+    assert matcher._general_state == "compiled" and found.marks == [] and not found.ascii
     assert exact_lines(matcher, text) == [1, 2]
-    assert matcher._general_state == "absent"
-    assert exact_lines(matcher, text) == [1, 2]  # four non-ASCII lines seen now: the next block compiles it
-    assert exact_lines(matcher, text) == [1, 2] and matcher._general_state == "compiled"
     assert candidate_lines(matcher, text) == [1, 2]
+    ascii_text = b"x\nplain\n"
+    assert matcher.search(ascii_text).ascii and exact_lines(matcher, ascii_text) == [1]
 
 
 @needs_hyperscan
@@ -273,10 +277,14 @@ def test_the_pass_also_marks_every_stride_th_newline(lines: list[str]) -> None:
     ends = [i + 1 for i, byte in enumerate(text) if byte == 0x0A]
     for mode in ("hyperscan", "hyperscan-general"):
         matcher = matcher_for(mode, ["x"])
-        found, marks = matcher.search(text)
-        assert marks == ends[STRIDE - 1 :: STRIDE]
-        assert found == matcher.candidates(text)
-    assert PatternSet(["x"], "re2").search(text)[1] is None
+        result = matcher.search(text)
+        if mode == "hyperscan" and not text.isascii():
+            assert result.marks is None  # searched with RE2
+        else:
+            assert result.marks == ends[STRIDE - 1 :: STRIDE]
+        assert result.ascii == text.isascii()
+        assert result.found == matcher.candidates(text)
+    assert PatternSet(["x"], "re2").search(text).marks is None
 
 
 # ----------------------------------------------------------------------------------- hostile blocks
@@ -290,7 +298,8 @@ def test_a_line_matching_at_every_byte_costs_one_re2_pass_not_a_callback_per_mat
     assert event_budget(len(text)) < 200_000
     assert candidate_lines(matcher, text) == [0, 101]
     assert matcher.storms == 1
-    assert matcher.search(text) == (matcher.candidates(text), None)  # the marks of a stopped scan are not used
+    result = matcher.search(text)  # the marks of a stopped scan are not used
+    assert (result.found, result.marks) == (matcher.candidates(text), None)
     assert PatternSet(["CrashLoopBackOff", "x"], "re2").candidates(text) == matcher.candidates(text)
 
 

@@ -12,10 +12,11 @@ Two engines find candidates, both in linear time:
   superset (:mod:`eksdiag.engine.superset`) in one automaton, scanned once per block with the GIL
   released. Callbacks are counted: a block that reports more than :func:`event_budget` matches
   (hostile lines that match at every byte) stops the scan and is searched with RE2 instead.
-  Blocks of ASCII bytes (nearly all of a node's logs) are scanned with forms rewritten for ASCII
-  text, which have no multi-byte alternatives and no widened bounds and scan about half again as
-  fast; in other blocks the lines holding non-ASCII bytes are candidates for RE2 as they are, until
-  there are enough of them (:data:`GENERAL_AFTER_LINES`) to compile the automaton of any bytes.
+  Blocks are scanned with forms rewritten for ASCII text, which have no multi-byte alternatives and
+  no widened bounds and scan about half again as fast, plus one pattern that stops the scan at the
+  first byte above 0x7F (cheaper than ``bytes.isascii`` beforehand). Nearly every block of a node's
+  logs is ASCII; the others are searched with one RE2 alternation of the forms for any bytes, until
+  enough of them were seen (:data:`GENERAL_AFTER_BYTES`) to compile the automaton of any bytes.
   The same pass marks every :data:`~eksdiag.engine.newlines.STRIDE`-th newline (:meth:`PatternSet.search`),
   so line numbers need no count of every byte under the GIL.
 * ``re2``, the fallback where the wheel is missing: one alternation per block, as before.
@@ -58,11 +59,14 @@ BYTES_PER_EVENT = 16
 #: Matches reported within one line before the block goes to RE2: a line that matches at every byte
 #: costs this many callbacks, not one per byte.
 LINE_EVENTS = 64
-#: Lines with non-ASCII bytes confirmed with RE2 (about 2 µs each) before the automaton of any bytes is
-#: compiled (about 0.1 s): most bundles hold a few such lines (lsblk's tree), some hold whole files.
-GENERAL_AFTER_LINES = 20_000
+#: Bytes of non-ASCII blocks searched with RE2 (about 0.6 GB/s) before the automaton of any bytes is
+#: compiled (about 0.1 s): most bundles hold a few such blocks (lsblk's tree), some hold whole files.
+GENERAL_AFTER_BYTES = 64 << 20
 #: the id of the newline marks' pattern in both automata (pattern ids are positions, far below it)
 MARKS_ID = 1 << 30
+#: the id of the pattern that stops the scan of the ASCII automaton at a byte above 0x7F
+NON_ASCII_ID = MARKS_ID + 1
+NON_ASCII_FORM = r"[\x80-\xff]"
 _RE2_MAX_MEM = 64 << 20  # room for the DFA of a combined alternation
 # \A or \z outside a character class: in a whole-block search they would mean the block's edges.
 _TEXT_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*\\[Az]")
@@ -145,22 +149,23 @@ class PatternSet:
                     folds.add(i)
 
         # Two automata. Blocks of ASCII bytes (nearly every block of a node log) are searched with forms
-        # that need no multi-byte alternatives and no widened bounds, compiled here. Other blocks: the
-        # few lines holding non-ASCII bytes are confirmed with RE2 as they are, until there are so many
-        # that the automaton of any bytes pays for its compiling (GENERAL_AFTER_LINES).
+        # that need no multi-byte alternatives and no widened bounds, compiled here. The automaton of any
+        # bytes is compiled once non-ASCII blocks are many (GENERAL_AFTER_BYTES); until then RE2 does.
         self._ascii_db: Any = None
         self._general_db: Any = None
         self._general_state = "absent"  # then "compiled", or "unusable" (it refused what the other took)
-        self._non_ascii_lines = 0
-        #: non-ASCII lines confirmed with RE2 before the automaton of any bytes is compiled (0: at once)
-        self.general_after_lines = GENERAL_AFTER_LINES
+        self._non_ascii_bytes = 0
+        #: bytes of non-ASCII blocks searched with RE2 before the automaton of any bytes is compiled
+        self.general_after_bytes = GENERAL_AFTER_BYTES
         self._scratch = threading.local()
         self.hyperscan_ids: frozenset[int] = frozenset()
         self._folds = frozenset(folds)
         self._sentinel = len(self.patterns)  # the id of FOLD_SENTINEL in the automaton of any bytes
         if self.engine == "hyperscan" and self._forms:
-            self._ascii_db, _, refused, loose = _compile_hyperscan({**self._ascii_forms, MARKS_ID: MARKS_FORM})
-            if MARKS_ID in refused or MARKS_ID in loose:  # pragma: no cover - one small anchored pattern
+            self._ascii_db, _, refused, loose = _compile_hyperscan(
+                {**self._ascii_forms, MARKS_ID: MARKS_FORM, NON_ASCII_ID: NON_ASCII_FORM}
+            )
+            if {MARKS_ID, NON_ASCII_ID} & (refused.keys() | loose):  # pragma: no cover - two small patterns
                 raise ValueError("Hyperscan did not compile the newline marks exactly")
             self.hyperscan_ids = frozenset(i for i in self._forms if i not in refused)
             for i, reason in refused.items():
@@ -179,11 +184,7 @@ class PatternSet:
 
     # -- the whole-block pass
     def candidates(
-        self,
-        block: bytes,
-        allowed: frozenset[int] | None = None,
-        helper: Executor | None = None,
-        ascii_block: bool | None = None,
+        self, block: bytes, allowed: frozenset[int] | None = None, helper: Executor | None = None
     ) -> list[Candidate]:
         """The lines of ``block`` (whole lines, ending with a newline) that may match, in order, each once:
         ``(start, end, ids)``, ``end`` being the index of the line's newline.
@@ -192,61 +193,60 @@ class PatternSet:
         allowed pattern that may match the line (what Hyperscan reported on it); pass it on to
         :meth:`matches`. Linear in ``len(block)``. With a ``helper`` thread, the second half of a large
         block is searched there while this thread searches the first (the search releases the GIL).
-        ``ascii_block``: whether the block holds ASCII bytes only, if the caller knows.
         """
-        return self._find(block, allowed, helper, ascii_block, marks=False)[0]
+        return self._find(block, allowed, helper, marks=False).found
 
-    def search(
-        self, block: bytes, allowed: frozenset[int] | None = None, ascii_block: bool | None = None
-    ) -> tuple[list[Candidate], list[int] | None]:
+    def search(self, block: bytes, allowed: frozenset[int] | None = None) -> Found:
         """:meth:`candidates`, and from the same pass over the bytes the offsets just past every
-        :data:`~eksdiag.engine.newlines.STRIDE`-th newline of the block (see
-        :func:`~eksdiag.engine.newlines.newline_marks`), or None when Hyperscan did not search the
-        whole block (the RE2 engine, no allowed pattern in the automaton, a block of too many matches)."""
-        return self._find(block, allowed, None, ascii_block, marks=True)
+        :data:`~eksdiag.engine.newlines.STRIDE`-th newline of the block and whether it is all ASCII."""
+        return self._find(block, allowed, None, marks=True)
 
-    def _find(
-        self,
-        block: bytes,
-        allowed: frozenset[int] | None,
-        helper: Executor | None,
-        ascii_block: bool | None,
-        marks: bool,
-    ) -> tuple[list[Candidate], list[int] | None]:
-        found_marks: list[int] | None = None
+    def _find(self, block: bytes, allowed: frozenset[int] | None, helper: Executor | None, marks: bool) -> Found:
         parts = self._re2_for(allowed)
         if parts.every_line:
-            return [(start, end, None) for start, end in _all_lines(block)], None
+            return Found([(start, end, None) for start, end in _all_lines(block)], None, False)
         found: list[list[Candidate]] = []
+        result = Found([], None, False)
         if self.hyperscan_ids and (allowed is None or allowed & self.hyperscan_ids):
-            if ascii_block is None:
-                ascii_block = block.isascii()
-            database = self._ascii_db if ascii_block else self._general()
-            if database is None:  # lines with non-ASCII bytes: RE2 confirms them; the others as ASCII
-                database = self._ascii_db
-                non_ascii = _re2_lines(_non_ascii_re(), block)
-                found.append([(start, end, None) for start, end in non_ascii])
-                with self._lock:
-                    self._non_ascii_lines += len(non_ascii)
-            middle = block.find(b"\n", len(block) // 2) + 1 if len(block) >= SPLIT_BYTES else 0
-            if helper is not None and 0 < middle < len(block):  # two halves on two threads, no copy of either
-                second = helper.submit(self._hyperscan_lines, database, block, middle, len(block), allowed, parts)
-                first, _ = self._hyperscan_lines(database, block, 0, middle, allowed, parts)
-                found.append(first + second.result()[0])
-            else:
-                lines, found_marks = self._hyperscan_lines(database, block, 0, len(block), allowed, parts, marks)
-                found.append(lines)
+            on_ascii = self._scan_ascii(block, allowed, parts, helper, marks)
+            if on_ascii is not None:
+                result = on_ascii
+            else:  # a byte above 0x7F
+                general = self._general(len(block))
+                scanned = (
+                    self._hyperscan_lines(general, block, 0, len(block), allowed, parts, marks) if general else None
+                )
+                if scanned is not None:  # the automaton of any bytes never stops at one
+                    result = Found(scanned.found, scanned.marks, False)
+                else:
+                    result = Found(_unknown(_re2_lines(parts.hyperscan_as_re2, block)), None, False)
+            found.append(result.found)
         for regexp in (parts.bytes_re, parts.utf8_re):
             if regexp is not None:
-                found.append([(start, end, None) for start, end in _re2_lines(regexp, block)])
-        if len(found) == 1:
-            return found[0], found_marks
+                found.append(_unknown(_re2_lines(regexp, block)))
+        if len(found) <= 1:
+            return Found(found[0], result.marks, result.ascii) if found else result
         merged: dict[int, Candidate] = {}
         for lines in found:
             for line in lines:
                 seen = merged.get(line[0])
                 merged[line[0]] = line if seen is None else (line[0], line[1], None)  # found twice: ask RE2
-        return [merged[start] for start in sorted(merged)], found_marks
+        return Found([merged[start] for start in sorted(merged)], result.marks, result.ascii)
+
+    def _scan_ascii(
+        self, block: bytes, allowed: frozenset[int] | None, parts: _Re2Parts, helper: Executor | None, marks: bool
+    ) -> Found | None:
+        """The ASCII automaton's candidates (and marks), or None if the block holds a byte above 0x7F."""
+        database = self._ascii_db
+        middle = block.find(b"\n", len(block) // 2) + 1 if len(block) >= SPLIT_BYTES else 0
+        if helper is not None and 0 < middle < len(block):  # two halves on two threads, no copy of either
+            second = helper.submit(self._hyperscan_lines, database, block, middle, len(block), allowed, parts)
+            first = self._hyperscan_lines(database, block, 0, middle, allowed, parts)
+            rest = second.result()
+            if first is None or rest is None:
+                return None
+            return Found(first.found + rest.found, None, first.ascii and rest.ascii)
+        return self._hyperscan_lines(database, block, 0, len(block), allowed, parts, marks)
 
     def matches(
         self, line: bytes, allowed: frozenset[int] | None = None, ids: frozenset[int] | None = None
@@ -296,11 +296,10 @@ class PatternSet:
         allowed: frozenset[int] | None,
         parts: _Re2Parts,
         marks: bool = False,
-    ) -> tuple[list[Candidate], list[int] | None]:
-        """The candidate lines of ``block[low:high]`` (whole lines) as ``database`` reports them, and with
-        ``marks`` the newline marks of that range (None if the scan stopped early)."""
-        if database is None:  # no pattern in the automaton can match a line of ASCII bytes
-            return [], None
+    ) -> Found | None:
+        """The candidate lines of ``block[low:high]`` (whole lines) as ``database`` reports them, with
+        ``marks`` the newline marks of that range; None if the ASCII automaton stopped at a byte above
+        0x7F. ``ascii`` is True when the scan went through (for the ASCII automaton: the range is ASCII)."""
         # per line start: [end, the one pattern reported on it, or the set of them]
         lines: dict[int, list[Any]] = {}
         # current line's start and end, events in the range, the range's budget, events in the line
@@ -313,6 +312,7 @@ class PatternSet:
             folding &= allowed
         found_marks: list[int] = []
         add_mark = found_marks.append
+        non_ascii: list[bool] = []
 
         def on_match(pattern: int, _start: int, end: int, _flags: int, _context: object) -> bool:
             nonlocal current
@@ -320,6 +320,9 @@ class PatternSet:
             if pattern == MARKS_ID:
                 add_mark(end)
                 return False
+            if pattern == NON_ASCII_ID:
+                non_ascii.append(True)
+                return True
             state[2] += 1
             if pattern == sentinel:  # KELVIN SIGN or LONG S: every pattern that folds k or s may match here
                 if not folding:
@@ -360,23 +363,29 @@ class PatternSet:
         try:
             database.scan(_view(block, low, high), match_event_handler=on_match, scratch=self._thread_scratch(database))
         except hyperscan.ScanTerminated:
+            if non_ascii:
+                return None
             with self._lock:
                 self.storms += 1
             # too many matches for callbacks: the same forms as one RE2 alternation, one linear pass
             found = {start: stop for start, stop in _re2_lines(parts.hyperscan_as_re2, block, low, high)}
-            return [(start, found[start], None) for start in sorted(found)], None
+            return Found([(start, found[start], None) for start in sorted(found)], None, False)
         singles = self._singletons
-        return [
+        found_lines = [
             (start, stop, frozenset(ids) if isinstance(ids, set) else singles[ids])
             for start, (stop, ids) in sorted(lines.items())
-        ], found_marks if marks else None
+        ]
+        return Found(found_lines, found_marks if marks else None, True)
 
-    def _general(self) -> Any:
-        """The automaton of any bytes once enough non-ASCII lines were seen (compiled then, once), or None.
+    def _general(self, size: int) -> Any:
+        """The automaton of any bytes for a non-ASCII block of ``size`` bytes: None while such blocks are
+        few (RE2 searches them), compiled (once) when they add up to ``general_after_bytes``.
 
         It must hold what the ASCII one holds, as exactly: otherwise it is not used, and RE2 keeps
-        confirming the non-ASCII lines (always right, slower)."""
-        if self._general_state == "absent" and self._non_ascii_lines >= self.general_after_lines:
+        searching non-ASCII blocks (always right, slower)."""
+        with self._lock:
+            self._non_ascii_bytes += size
+        if self._general_state == "absent" and self._non_ascii_bytes > self.general_after_bytes:
             with self._lock:
                 if self._general_state == "absent":
                     forms = {i: self._forms[i] for i in self.hyperscan_ids}
@@ -447,6 +456,17 @@ class PatternSet:
 
 
 @dataclass(frozen=True)
+class Found:
+    """What one pass over a block found: the candidate lines (see :meth:`PatternSet.candidates`), the
+    newline marks (None where Hyperscan did not search the whole block in one scan), and whether
+    the block is all ASCII (False where unknown)."""
+
+    found: list[Candidate]
+    marks: list[int] | None
+    ascii: bool
+
+
+@dataclass(frozen=True)
 class _Re2Parts:
     hyperscan_as_re2: Any
     bytes_re: Any
@@ -500,9 +520,9 @@ def _hs_database(forms: dict[int, str], flags: dict[int, int]) -> Any:
     return database
 
 
-@lru_cache(maxsize=1)
-def _non_ascii_re() -> Any:
-    return re2.compile(b"[\\x80-\\xff]", _re2_options(latin1=True))
+def _unknown(spans: list[Span]) -> list[Candidate]:
+    """Candidate lines whose patterns are not known (RE2 tries them all)."""
+    return [(start, end, None) for start, end in spans]
 
 
 def _view(block: bytes, low: int, high: int) -> Any:

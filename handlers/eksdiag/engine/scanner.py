@@ -220,7 +220,7 @@ class Redacting:
 class Searched:
     """What the pass over one block found (:meth:`FileScanner.search`, on any thread): the candidate
     lines for the rules and the redaction triggers, where every STRIDE-th line ends, and whether the
-    block holds ASCII bytes only."""
+    block is known to hold ASCII bytes only."""
 
     block: bytes
     found: list[Candidate]
@@ -296,15 +296,16 @@ class FileScanner:
         return self._searched(block, self._wanted, helper)
 
     def _searched(self, block: bytes, wanted: frozenset[int], helper: Executor | None = None) -> Searched:
-        ascii_block = block.isascii()
         patterns = self._patterns
         found: list[Candidate] = []
         marks: list[int] | None = None
+        ascii_block = False  # not known: each candidate line is looked at
         if patterns is not None and wanted:
             if helper is not None:
-                found = patterns.candidates(block, wanted, helper, ascii_block)
+                found = patterns.candidates(block, wanted, helper)
             else:
-                found, marks = patterns.search(block, wanted, ascii_block)
+                result = patterns.search(block, wanted)
+                found, marks, ascii_block = result.found, result.marks, result.ascii
         if marks is None:
             marks = newline_marks(block, self._engine)
         return Searched(block, found, marks, ascii_block)
