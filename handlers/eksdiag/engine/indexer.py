@@ -56,8 +56,8 @@ from eksdiag.engine.scanner import (
 INDEX_SCHEMA = "eksdiag.index/1"
 MAX_EVIDENCE = 5
 #: Blocks searched ahead of the one being finished; threads searching them (Hyperscan releases the GIL).
-PIPELINE_DEPTH = int(os.environ.get("XDEPTH", "3"))
-SEARCH_THREADS = int(os.environ.get("XTHREADS", "2"))
+PIPELINE_DEPTH = 3
+SEARCH_THREADS = 2
 _STREAM_ERRORS = (LimitExceeded, tarfile.ReadError, EOFError, zlib.error, OSError)
 _NESTED_ERRORS = (LimitExceeded, EOFError, zlib.error, gzip.BadGzipFile)
 _BUNDLE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
