@@ -36,7 +36,9 @@ from pathlib import Path
 import isal.igzip as igzip
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+#: the checkout's own handlers, here and in every indexing process (not an installed eksdiag elsewhere)
+HANDLERS = str(ROOT / "handlers")
+sys.path.insert(0, HANDLERS)
 
 from tests.fixtures import seed  # noqa: E402
 
@@ -296,6 +298,7 @@ def measure_indexer(bundle: Path, engine: str | None = None, *, redact: bool = T
     """One fresh-process indexing run (its CPU seconds, all threads, included); ``redact=False`` measures
     the same run without redaction, ``engine`` forces a matcher."""
     env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (HANDLERS, env.get("PYTHONPATH"))))
     if engine:
         env["EKSDIAG_MATCHER"] = engine
     argv = [sys.executable, "-c", INDEX_ONE, str(bundle), "redact" if redact else "plain"]
