@@ -38,7 +38,7 @@ import isal.igzip as igzip
 ROOT = Path(__file__).resolve().parent.parent
 #: the checkout's own handlers, here and in every indexing process (not an installed eksdiag elsewhere)
 HANDLERS = str(ROOT / "handlers")
-sys.path.insert(0, HANDLERS)
+sys.path[:0] = [HANDLERS, str(ROOT)]  # eksdiag, and the seed fixtures under tests/
 
 from tests.fixtures import seed  # noqa: E402
 
