@@ -267,10 +267,6 @@ class S3BundleStore:
         return data.decode("utf-8", errors="replace")
 
     # the indexer reads uploads as a stream
-    def open_upload(self, key: str) -> Any:
-        """The streaming body of an uploaded archive (``uploads/...``)."""
-        return self.open_upload_tagged(key)[0]
-
     def open_upload_tagged(self, key: str) -> tuple[Any, str]:
         """The streaming body of an uploaded archive and its ETag (what was uploaded, for dedup)."""
         response = self.client.get_object(Bucket=self.bucket, Key=key)

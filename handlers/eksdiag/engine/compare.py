@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from eksdiag.engine.indexer import BundleIndex
 
 Artifacts = Mapping[str, Mapping[str, Any]]
 
-FILTER_LISTINGS = ("networking/iptables-filter.txt", "networking/iptables.txt")
+FILTER_LISTING = "networking/iptables-filter.txt"
 NAT_LISTING = "networking/iptables-nat.txt"
 LEGACY_SAVE = "networking/iptables-legacy-save-counters.txt"
 ROUTES = "networking/iproute.txt"
@@ -36,15 +36,6 @@ class Dimension:
     name: str
     description: str
     measure: Callable[[BundleIndex], Measure]
-
-
-def _first_present(artifacts: Artifacts, paths: Iterable[str]) -> str | None:
-    return next((p for p in paths if p in artifacts), None)
-
-
-def _filter_listing(idx: BundleIndex) -> tuple[str | None, Mapping[str, Any]]:
-    path = _first_present(idx.artifacts, FILTER_LISTINGS)
-    return path, (idx.artifacts[path] if path else {})
 
 
 def _rule_text(view: TableView, chain: str, rule: Mapping[str, Any]) -> str:
@@ -76,7 +67,7 @@ def blocking_rules(idx: BundleIndex) -> Measure:
 
 
 def iptables_rule_count(idx: BundleIndex) -> Measure:
-    files = [p for p in (*FILTER_LISTINGS[:1], NAT_LISTING, LEGACY_SAVE) if p in idx.artifacts]
+    files = [p for p in (FILTER_LISTING, NAT_LISTING, LEGACY_SAVE) if p in idx.artifacts]
     if not files:
         return Measure(None, ())
     total = sum(int(idx.artifacts[p].get("rule_count") or 0) for p in files)
